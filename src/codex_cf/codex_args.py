@@ -1,0 +1,120 @@
+"""Reading Codex's command line the way Codex's own parser (clap) does.
+
+Pure functions: the launch decides from their answer whether a command gets
+the profile checks and `--profile`, and tests can feed them any argv.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from codex_cf.constants import (
+    CODEX_COMMANDS,
+    CODEX_INFO_OPTIONS,
+    CODEX_MULTI_VALUE_OPTIONS,
+    CODEX_VALUE_OPTIONS,
+    RUNTIME_COMMANDS,
+    RUNTIME_DEBUG_COMMANDS,
+)
+from codex_cf.errors import UsageError
+
+@dataclass(frozen=True)
+class CodexCommandLine:
+    """What a Codex argv asks for."""
+
+    original: tuple[str, ...]
+    without_profile: tuple[str, ...]
+    profile: str | None
+    subcommand: str | None
+    runtime: bool
+
+    def codex_argv(self, profile: str) -> list[str]:
+        """The arguments Codex gets: `--profile` once, and only where it is accepted."""
+        if not self.runtime:
+            return list(self.original)
+        return ["--profile", profile, *self.without_profile]
+
+
+def _profile_value(token: str, following: str | None) -> tuple[str | None, int]:
+    """The profile an option token names and how many tokens it spans (0: not one)."""
+    if token in ("-p", "--profile"):
+        if following is None or following == "":
+            raise UsageError(f"{token} needs a profile name", "codex-cf --profile NAME ...")
+        return following, 2
+    if token.startswith("--profile="):
+        return token.removeprefix("--profile="), 1
+    if token.startswith("-p") and not token.startswith("--") and len(token) > 2:
+        return token[2:], 1
+    return None, 0
+
+
+def _value_span(args: Sequence[str], index: int) -> int:
+    """How many tokens an option at args[index] spans, its values included."""
+    token = args[index]
+    if token not in CODEX_VALUE_OPTIONS:
+        return 1
+    span = 2
+    if token in CODEX_MULTI_VALUE_OPTIONS:
+        while index + span < len(args) and not args[index + span].startswith("-"):
+            span += 1
+    return min(span, len(args) - index)
+
+
+def parse(args: Sequence[str]) -> CodexCommandLine:
+    """Find the profile option, the sub-command and whether it is a runtime command."""
+    kept: list[str] = []
+    profile: str | None = None
+    positionals: list[str] = []
+    info_only = False
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            kept.extend(args[i:])
+            if not positionals:
+                positionals.append("")  # what follows is a prompt, never a sub-command
+            break
+        following = args[i + 1] if i + 1 < len(args) else None
+        name, span = _profile_value(token, following)
+        if span:
+            if profile is not None:
+                raise UsageError(
+                    "--profile is given twice; Codex accepts it once",
+                    "keep one -p/--profile NAME",
+                )
+            profile = name
+            i += span
+            continue
+        if token in CODEX_INFO_OPTIONS:
+            info_only = True
+        if token.startswith("-") and token != "-":
+            span = _value_span(args, i)
+            kept.extend(args[i : i + span])
+            i += span
+            continue
+        positionals.append(token)
+        kept.append(token)
+        i += 1
+    subcommand = _subcommand(positionals)
+    return CodexCommandLine(
+        original=tuple(args),
+        without_profile=tuple(kept),
+        profile=profile,
+        subcommand=subcommand,
+        runtime=not info_only and _is_runtime(subcommand, positionals),
+    )
+
+
+def _subcommand(positionals: list[str]) -> str | None:
+    if positionals and positionals[0] in CODEX_COMMANDS:
+        return positionals[0]
+    return None
+
+
+def _is_runtime(subcommand: str | None, positionals: list[str]) -> bool:
+    if subcommand is None:
+        return True  # the interactive TUI, with or without a prompt
+    if subcommand == "debug":
+        return len(positionals) > 1 and positionals[1] in RUNTIME_DEBUG_COMMANDS
+    return subcommand in RUNTIME_COMMANDS

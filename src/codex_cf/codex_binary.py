@@ -1,0 +1,198 @@
+"""Finding the real Codex, never codex-cf itself, and knowing its version."""
+
+from __future__ import annotations
+
+import os
+import sys
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_cf import launch_cache
+from codex_cf.constants import (
+    CODEX_INSTALL_HINT,
+    CODEX_OVERRIDE_ENV,
+    MINIMUM_CODEX_VERSION,
+    PROGRAM,
+    REENTRY_ENV,
+)
+from codex_cf.errors import CodexNotFound, CodexUnusable
+
+_VERSION_CACHE = "codex-versions"
+_VERSION_TIMEOUT_SECONDS = 15
+_SCRIPT_PROBE_BYTES = 1024
+_OWN_MARKERS = (b"codex_cf", b"codex-cf")
+
+
+@dataclass(frozen=True)
+class Codex:
+    path: str  # as found; what argv[0] and execve get
+    resolved: str  # symlinks resolved: what the version cache is keyed by
+
+
+def _executable_names() -> list[str]:
+    if sys.platform != "win32":
+        return ["codex"]
+    extensions = os.environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";")
+    return [f"codex{ext.lower()}" for ext in extensions if ext]
+
+
+def own_paths() -> set[str]:
+    """The resolved paths this codex-cf runs from."""
+    found = {os.path.realpath(sys.argv[0])} if sys.argv and sys.argv[0] else set()
+    return found
+
+
+def is_codex_cf(path: str, own: set[str]) -> bool:
+    """True for codex-cf itself or a script (shim, wrapper) that starts it."""
+    resolved = os.path.realpath(path)
+    if resolved in own or os.path.basename(resolved).lower().startswith(PROGRAM):
+        return True
+    try:
+        with open(resolved, "rb") as handle:
+            head = handle.read(_SCRIPT_PROBE_BYTES)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and any(marker in head for marker in _OWN_MARKERS)
+
+
+def _candidates(environ: Mapping[str, str]) -> list[str]:
+    names = _executable_names()
+    found = []
+    for directory in environ.get("PATH", os.defpath).split(os.pathsep):
+        for name in names:
+            candidate = os.path.join(directory or ".", name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                found.append(candidate)
+    return found
+
+
+def find(environ: Mapping[str, str]) -> Codex:
+    """$CODEX_CF_CODEX, else the first codex on PATH that is not codex-cf."""
+    own = own_paths()
+    override = environ.get(CODEX_OVERRIDE_ENV)
+    if override:
+        if not (os.path.isfile(override) and os.access(override, os.X_OK)):
+            raise CodexNotFound(
+                f"{CODEX_OVERRIDE_ENV} names {override}, which is not an executable file",
+                f"point {CODEX_OVERRIDE_ENV} at the real codex, or unset it",
+            )
+        if is_codex_cf(override, own):
+            raise CodexUnusable(
+                f"{CODEX_OVERRIDE_ENV} names {override}, which is codex-cf itself",
+                f"point {CODEX_OVERRIDE_ENV} at the real codex, or unset it",
+            )
+        return Codex(override, os.path.realpath(override))
+    skipped = []
+    for candidate in _candidates(environ):
+        if is_codex_cf(candidate, own):
+            skipped.append(candidate)
+            continue
+        return Codex(candidate, os.path.realpath(candidate))
+    if skipped:
+        raise CodexNotFound(
+            f"the only codex on PATH ({skipped[0]}) is codex-cf itself; Codex is not installed",
+            f"{CODEX_INSTALL_HINT}, or set {CODEX_OVERRIDE_ENV} to the real codex",
+        )
+    raise CodexNotFound("Codex is not installed (no codex on PATH)", CODEX_INSTALL_HINT)
+
+
+def _argv_digest(argv: Sequence[str]) -> int:
+    return zlib.crc32("\0".join(argv).encode("utf-8", "surrogateescape"))
+
+
+def reentry_marker(argv: Sequence[str]) -> str:
+    """What codex-cf puts in the environment of the codex it starts."""
+    return f"{os.getpid()}:{_argv_digest(argv)}"
+
+
+def check_not_reentered(environ: Mapping[str, str], argv: Sequence[str]) -> None:
+    """Stop a loop: a "codex" that is really a wrapper around codex-cf.
+
+    Same PID: the codex we exec'd exec'd us. Parent PID with our exact
+    arguments: it started us as a child. A Codex agent running codex-cf in
+    its shell differs on both counts.
+    """
+    marker = environ.get(REENTRY_ENV)
+    if not marker:
+        return
+    pid, _, digest = marker.partition(":")
+    same_process = pid == str(os.getpid())
+    child_of_launch = pid == str(os.getppid()) and digest == str(_argv_digest(argv))
+    if same_process or child_of_launch:
+        raise CodexUnusable(
+            "the codex that codex-cf started is a wrapper that starts codex-cf again (a loop)",
+            f"set {CODEX_OVERRIDE_ENV} to the real codex binary",
+        )
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    """`codex-cli 0.169.0` -> (0, 169, 0)."""
+    for word in text.split():
+        parts = word.split("-")[0].split(".")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            return int(parts[0]), int(parts[1]), int(parts[2])
+    return None
+
+
+def _run_version(path: str) -> str:
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [path, "--version"],
+            capture_output=True,
+            timeout=_VERSION_TIMEOUT_SECONDS,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise CodexUnusable(
+            f"{path} --version did not answer within {_VERSION_TIMEOUT_SECONDS} s",
+            f"reinstall Codex: {CODEX_INSTALL_HINT}",
+        ) from exc
+    except OSError as exc:
+        raise CodexUnusable(
+            f"{path} cannot be run ({exc.strerror})", f"reinstall Codex: {CODEX_INSTALL_HINT}"
+        ) from exc
+    output = done.stdout.decode("utf-8", "replace")
+    if done.returncode != 0 or parse_version(output) is None:
+        raise CodexUnusable(
+            f"{path} --version failed (exit status {done.returncode}); Codex looks broken",
+            f"reinstall Codex: {CODEX_INSTALL_HINT}",
+        )
+    return output.strip()
+
+
+def version(codex: Codex, environ: Mapping[str, str] | None = None) -> tuple[int, int, int]:
+    """Codex's version, from the cache while the binary is unchanged."""
+    signature = launch_cache.file_signature(Path(codex.resolved))
+    key = [signature[1], signature[2]] if signature else None
+    cache = launch_cache.load(_VERSION_CACHE, environ)
+    entry = cache.get(codex.resolved)
+    if isinstance(entry, dict) and entry.get("signature") == key and key is not None:
+        cached = parse_version(str(entry.get("version", "")))
+        if cached:
+            return cached
+    text = _run_version(codex.path)
+    parsed = parse_version(text)
+    assert parsed is not None  # _run_version checked it
+    if key is not None:
+        cache[codex.resolved] = {"signature": key, "version": text}
+        launch_cache.store(_VERSION_CACHE, cache, environ)
+    return parsed
+
+
+def format_version(parts: tuple[int, int, int]) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def require_supported(codex: Codex, environ: Mapping[str, str] | None = None) -> None:
+    found = version(codex, environ)
+    if found < MINIMUM_CODEX_VERSION:
+        raise CodexUnusable(
+            f"Codex {format_version(found)} at {codex.path} is older than "
+            f"{format_version(MINIMUM_CODEX_VERSION)}, the first that reads profile files",
+            f"{CODEX_INSTALL_HINT}@latest",
+        )

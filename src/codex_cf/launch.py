@@ -1,0 +1,139 @@
+"""The hot path: from `codex-cf ARGS` to the real Codex, in the same process.
+
+Runs before every Codex start, so it imports only the standard library, its
+sibling modules that do the same, and (on a keyring fallback) keyring. The
+interactive repair and prompt flows load only when a terminal user needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from codex_cf import codex_args, codex_binary, credentials, profile_rules
+from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, REENTRY_ENV, SECRET_VARIABLE, Secret
+from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What to exec: the environment carries the token, never argv."""
+
+    executable: str
+    argv: list[str]
+    env: dict[str, str]
+
+
+def profile_name(cmdline: codex_args.CodexCommandLine, environ: Mapping[str, str]) -> str:
+    name = cmdline.profile or environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    if not profile_rules.valid_profile_name(name):
+        raise UsageError(
+            f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
+            f"codex-cf --profile {DEFAULT_PROFILE} ...",
+        )
+    return name
+
+
+def _current_facts(profile: str, environ: Mapping[str, str], interactive: bool) -> profile_rules.ProfileFacts:
+    outcome = profile_rules.current_facts(profile, environ)
+    if isinstance(outcome, profile_rules.ProfileFacts):
+        return outcome
+    if interactive:
+        from codex_cf.commands import setup_cmd
+
+        return setup_cmd.repair_for_launch(outcome)
+    failure = outcome.first_failure()
+    assert failure is not None
+    raise ProfileNotCurrent(f"profile {profile!r} is not usable: {failure.message}", failure.fix)
+
+
+def _missing_secret(profile: str, secret: Secret) -> TokenMissing:
+    command = profile_rules.command_for(profile, "token set")
+    if secret is not Secret.CLOUDFLARE:
+        command += f" --which {secret.value}"
+    what = "Cloudflare API token" if secret is Secret.CLOUDFLARE else "OpenAI API key"
+    return TokenMissing(
+        f"no {what} for profile {profile!r} in the keyring or in ${SECRET_VARIABLE[secret]}",
+        command,
+    )
+
+
+def _secret(
+    profile: str, secret: Secret, environ: Mapping[str, str], interactive: bool
+) -> str:
+    value = credentials.get(profile, secret, environ)
+    if value:
+        return value
+    if interactive:
+        from codex_cf.commands import token_cmd
+
+        return token_cmd.prompt_for_launch(profile, secret)
+    raise _missing_secret(profile, secret)
+
+
+def token_environment(
+    profile: str,
+    facts: profile_rules.ProfileFacts,
+    environ: Mapping[str, str],
+    interactive: bool,
+) -> dict[str, str]:
+    """The variables to add for Codex: set ones win, the rest come from the keyring."""
+    added: dict[str, str] = {}
+    values: dict[Secret, str] = {}
+    for export in facts.exports:
+        if environ.get(export.variable):
+            continue
+        if export.secret not in values:
+            values[export.secret] = _secret(profile, export.secret, environ, interactive)
+        added[export.variable] = export.prefix + values[export.secret]
+    exported = {e.secret for e in facts.exports}
+    for secret in facts.required:
+        # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
+        if secret not in exported and not environ.get(SECRET_VARIABLE[secret]):
+            _secret(profile, secret, environ, interactive)
+    return added
+
+
+def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bool) -> Launch:
+    """Decide everything about the Codex start without starting it."""
+    codex_binary.check_not_reentered(environ, args)
+    cmdline = codex_args.parse(args)
+    codex = codex_binary.find(environ)
+    env = dict(environ)
+    if not cmdline.runtime:
+        argv = list(cmdline.original)
+    else:
+        profile = profile_name(cmdline, environ)
+        facts = _current_facts(profile, environ, interactive)
+        env.update(token_environment(profile, facts, environ, interactive))
+        codex_binary.require_supported(codex, environ)
+        argv = cmdline.codex_argv(profile)
+    env[REENTRY_ENV] = codex_binary.reentry_marker(argv)
+    return Launch(codex.path, [codex.path, *argv], env)
+
+
+def exec_launch(launch: Launch, platform: str = sys.platform) -> int:
+    """Become Codex: same PID, terminal, signals and exit status.
+
+    Returns only on Windows, which has no exec: there Codex runs as a child
+    and its exit status is returned for codex-cf to exit with.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if platform != "win32":
+        os.execve(launch.executable, launch.argv, launch.env)
+    return run_as_child(launch)
+
+
+def run_as_child(launch: Launch) -> int:
+    """Let the child have Ctrl-C (the console sends it to both) and report its status."""
+    import signal
+    import subprocess
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call(launch.argv, env=launch.env)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,62 @@
+"""The entry point and the one place errors become messages and exit statuses.
+
+Own commands go to the click layer; everything else is a Codex start and
+takes the launch path, which never imports click.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from codex_cf.constants import OWN_COMMANDS, ExitStatus
+from codex_cf.errors import CodexCfError
+
+DEBUG_ENV = "CODEX_CF_DEBUG"
+
+
+def is_interactive() -> bool:
+    """A person is there to answer: prompts and repair offers are allowed."""
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _dispatch(args: list[str]) -> int:
+    if args and args[0] in OWN_COMMANDS:
+        from codex_cf import cli
+
+        return cli.run(args)
+    if args and args[0] == "--":
+        args = args[1:]
+    from codex_cf import launch
+
+    plan = launch.plan_launch(args, os.environ, is_interactive())
+    return launch.exec_launch(plan)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args)
+    except CodexCfError as error:
+        print(error.render(), file=sys.stderr)
+        return int(error.exit_status)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`codex-cf ... | head`); nothing left to say.
+        sys.stderr.close()
+        return int(ExitStatus.FAILURE)
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"codex-cf: internal error ({type(error).__name__}); "
+            f"run again with {DEBUG_ENV}=1 to see where, and report it",
+            file=sys.stderr,
+        )
+        return int(ExitStatus.FAILURE)

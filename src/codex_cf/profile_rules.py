@@ -1,0 +1,469 @@
+"""Reading a profile and checking that it is current (SPEC "What current means").
+
+Standard library only: the launch runs these checks (on a cache miss) before
+every start, and doctor shows each rule as its own line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from codex_cf import launch_cache, paths
+from codex_cf.constants import (
+    BEARER_PREFIX,
+    DEFAULT_PROFILE,
+    GATEWAY_AUTH_HEADER,
+    GATEWAY_HOST,
+    PROGRAM,
+    SECRET_VARIABLE,
+    WIRE_API,
+    AuthMode,
+    Billing,
+    Secret,
+)
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PROFILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
+GATEWAY_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_GATEWAY_PATH = re.compile(r"/v1/([^/]+)/([^/]+)/openai/?")
+_LOOPBACK_HOSTS = ("localhost", "::1")
+_PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
+
+
+@dataclass(frozen=True)
+class Export:
+    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front."""
+
+    variable: str
+    secret: Secret
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What the launch needs to know about a current profile."""
+
+    auth_mode: AuthMode
+    billing: Billing
+    exports: tuple[Export, ...]
+    required: tuple[Secret, ...]
+    auth_command: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ProfileFacts:
+        return cls(
+            auth_mode=AuthMode(data["auth_mode"]),
+            billing=Billing(data["billing"]),
+            exports=tuple(
+                Export(e["variable"], Secret(e["secret"]), e["prefix"]) for e in data["exports"]
+            ),
+            required=tuple(Secret(s) for s in data["required"]),
+            auth_command=data["auth_command"],
+        )
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule's verdict. `rule` ids are stable: doctor's JSON uses them."""
+
+    rule: str
+    ok: bool
+    message: str
+    fix: str | None = None
+
+
+@dataclass
+class Report:
+    """Every rule's verdict for one profile, and its facts when it is current."""
+
+    profile: str
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    facts: ProfileFacts | None = None
+    document: dict[str, Any] | None = None
+
+    @property
+    def current(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    def first_failure(self) -> Finding | None:
+        return next((f for f in self.findings if not f.ok), None)
+
+
+def command_for(profile: str, command: str) -> str:
+    """A codex-cf command line for this profile, as a user would type it."""
+    if profile == DEFAULT_PROFILE:
+        return f"{PROGRAM} {command}"
+    return f"{PROGRAM} {command} --profile {profile}"
+
+
+def valid_profile_name(name: str) -> bool:
+    return _PROFILE_NAME.fullmatch(name) is not None
+
+
+def gateway_url(account_id: str, gateway: str) -> str:
+    return f"https://{GATEWAY_HOST}/v1/{account_id}/{gateway}/openai"
+
+
+def split_gateway_url(url: str) -> tuple[str, str] | None:
+    """(account ID, gateway slug) of an AI Gateway OpenAI URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.hostname != GATEWAY_HOST:
+        return None
+    match = _GATEWAY_PATH.fullmatch(parts.path)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def base_url_problem(url: object) -> str | None:
+    """Why a base_url cannot carry the token safely to a gateway, or None."""
+    if not isinstance(url, str) or not url:
+        return "base_url is not set"
+    if any(char in url for char in _PLACEHOLDER_CHARS):
+        return f"base_url {url!r} still holds a placeholder or a variable (Codex expands neither)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        return f"base_url {url!r} is not a URL"
+    if parts.scheme == "https" and host == GATEWAY_HOST:
+        match = _GATEWAY_PATH.fullmatch(parts.path)
+        if not match:
+            return f"base_url {url!r} is not /v1/<account>/<gateway>/openai on {GATEWAY_HOST}"
+        account, gateway = match.groups()
+        if not ACCOUNT_ID.fullmatch(account):
+            return f"the account ID {account!r} in base_url is not 32 hexadecimal characters"
+        if not GATEWAY_SLUG.fullmatch(gateway):
+            return f"the gateway {gateway!r} in base_url is not a gateway slug"
+        return None
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and (host in _LOOPBACK_HOSTS or host.startswith("127.")):
+        return None
+    return f"base_url {url!r} would send the token unencrypted or nowhere (use https)"
+
+
+def _read_toml(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """The parsed file, or the error as people read it: file, line and column."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"{path} cannot be read ({exc.strerror})"
+    try:
+        return tomllib.loads(raw.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return None, f"{path} is not UTF-8 text"
+    except tomllib.TOMLDecodeError as exc:
+        return None, f"{path} is not valid TOML: {exc}"
+
+
+def _table(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _exclude_list(document: Mapping[str, Any]) -> tuple[list[str] | None, str | None]:
+    """The profile's shell_environment_policy.exclude, or why it cannot hold one."""
+    policy = document.get("shell_environment_policy")
+    if policy is None:
+        return [], None
+    if not isinstance(policy, dict):
+        return None, "shell_environment_policy is not a table"
+    exclude = policy.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(v, str) for v in exclude):
+        return None, "shell_environment_policy.exclude is not a list of strings"
+    return exclude, None
+
+
+def auth_command_secret(args: object, profile: str) -> Secret | None:
+    """The secret an auth table's `codex-cf token print` args ask for, if they select profile."""
+    if not isinstance(args, list) or args[:2] != ["token", "print"]:
+        return None
+    options = args[2:]
+    pairs = dict(zip(options[::2], options[1::2], strict=False))
+    if len(options) % 2 or set(pairs) - {"--profile", "--which"}:
+        return None
+    if pairs.get("--profile") != profile:
+        return None
+    try:
+        return Secret(pairs.get("--which", Secret.CLOUDFLARE))
+    except ValueError:
+        return None
+
+
+def is_codex_cf_executable(command: object) -> bool:
+    if not isinstance(command, str) or not os.path.isabs(command):
+        return False
+    name = os.path.basename(command).lower().removesuffix(".exe")
+    return name == PROGRAM and os.path.isfile(command) and os.access(command, os.X_OK)
+
+
+def _credentials(
+    provider: Mapping[str, Any], profile: str, auth_fix: str
+) -> tuple[list[Finding], ProfileFacts | None, list[str]]:
+    """The auth rule's findings, the launch facts, and the variables to exclude."""
+    env_key = provider.get("env_key")
+    auth = provider.get("auth")
+    headers = _table(provider.get("env_http_headers"))
+    gateway_var = next(
+        (v for h, v in headers.items() if h.lower() == GATEWAY_AUTH_HEADER and isinstance(v, str)),
+        None,
+    )
+    exports: list[Export] = []
+    required: list[Secret] = []
+    authorization: Secret | None = None
+    auth_command: str | None = None
+    problems: list[str] = []
+    if auth is not None:
+        mode = AuthMode.COMMAND
+        auth_table = _table(auth)
+        if env_key is not None:
+            problems.append("the provider has both env_key and auth (Codex refuses to start)")
+        command = auth_table.get("command")
+        if not is_codex_cf_executable(command):
+            problems.append(f"auth.command {command!r} is not an installed codex-cf")
+        authorization = auth_command_secret(auth_table.get("args"), profile)
+        if authorization is None:
+            problems.append(f"auth.args do not run `token print --profile {profile}`")
+        else:
+            required.append(authorization)
+        auth_command = command if isinstance(command, str) else None
+    else:
+        mode = AuthMode.ENV
+        if env_key is not None:
+            if not isinstance(env_key, str) or not _VARIABLE_NAME.fullmatch(env_key):
+                problems.append(f"env_key {env_key!r} is not a valid variable name")
+            else:
+                authorization = (
+                    Secret.OPENAI if env_key == SECRET_VARIABLE[Secret.OPENAI] else Secret.CLOUDFLARE
+                )
+                exports.append(Export(env_key, authorization))
+                required.append(authorization)
+    if gateway_var is not None:
+        if not _VARIABLE_NAME.fullmatch(gateway_var):
+            problems.append(f"env_http_headers names {gateway_var!r}, not a valid variable name")
+        else:
+            exports.append(Export(gateway_var, Secret.CLOUDFLARE, BEARER_PREFIX))
+            if Secret.CLOUDFLARE not in required:
+                required.append(Secret.CLOUDFLARE)
+    if authorization is None and gateway_var is None and not problems:
+        problems.append("the provider sends no token: no env_key, auth table or gateway header")
+    if problems:
+        return [Finding("profile.auth", False, "; ".join(problems), auth_fix)], None, []
+    if authorization is Secret.OPENAI:
+        billing = Billing.OWN_KEY
+    elif authorization is None:
+        billing = Billing.BYOK
+    else:
+        billing = Billing.UNIFIED
+    facts = ProfileFacts(mode, billing, tuple(exports), tuple(required), auth_command)
+    summary = f"auth mode {mode.value}, billing {billing.value}"
+    return [Finding("profile.auth", True, summary)], facts, [e.variable for e in exports]
+
+
+def check_profile_document(
+    document: Mapping[str, Any], profile: str
+) -> tuple[list[Finding], ProfileFacts | None]:
+    """The content rules of a parsed profile."""
+    fix = command_for(profile, "setup")
+    findings: list[Finding] = []
+    provider_id = document.get("model_provider")
+    providers = _table(document.get("model_providers"))
+    provider = providers.get(provider_id) if isinstance(provider_id, str) else None
+    if not isinstance(provider, dict):
+        findings.append(
+            Finding(
+                "profile.provider",
+                False,
+                f"model_provider {provider_id!r} does not name a [model_providers.*] table",
+                fix,
+            )
+        )
+        return findings, None
+    findings.append(Finding("profile.provider", True, f"model_provider is {provider_id!r}"))
+    problem = base_url_problem(provider.get("base_url"))
+    findings.append(
+        Finding("profile.base_url", problem is None, problem or f"base_url {provider['base_url']}", fix)
+    )
+    chat = [
+        name
+        for name, table in providers.items()
+        if isinstance(table, dict) and table.get("wire_api") == "chat"
+    ]
+    wire_api = provider.get("wire_api")
+    if wire_api != WIRE_API:
+        findings.append(
+            Finding("profile.wire_api", False, f'wire_api is {wire_api!r}, not "responses"', fix)
+        )
+    elif chat:
+        findings.append(
+            Finding(
+                "profile.wire_api",
+                False,
+                f'provider {chat[0]!r} has wire_api = "chat" (Codex refuses to start)',
+                fix,
+            )
+        )
+    else:
+        findings.append(Finding("profile.wire_api", True, 'wire_api is "responses"'))
+    model = document.get("model")
+    if isinstance(model, str) and model:
+        findings.append(Finding("profile.model", True, f"model is {model!r}"))
+    else:
+        findings.append(Finding("profile.model", False, "model is not set", fix))
+    auth_findings, facts, exported = _credentials(provider, profile, fix)
+    findings.extend(auth_findings)
+    exclude, exclude_problem = _exclude_list(document)
+    if exclude_problem:
+        findings.append(
+            Finding(
+                "profile.exclude",
+                False,
+                f"{exclude_problem}, so the token cannot be hidden from the agent's commands",
+                "make it a table with an exclude list, then run " + fix,
+            )
+        )
+    else:
+        missing = [v for v in exported if v not in (exclude or [])]
+        if missing:
+            findings.append(
+                Finding(
+                    "profile.exclude",
+                    False,
+                    f"shell_environment_policy.exclude lacks {', '.join(missing)}: "
+                    "the agent's commands could read the token",
+                    fix,
+                )
+            )
+        else:
+            findings.append(
+                Finding("profile.exclude", True, "exported variables are hidden from the agent")
+            )
+    if not all(f.ok for f in findings):
+        facts = None
+    return findings, facts
+
+
+def check_permissions(path: Path) -> Finding:
+    """Only the user may change where the token goes."""
+    if sys.platform == "win32":
+        return Finding("profile.permissions", True, "permissions not checked on Windows")
+    st = path.stat()
+    if st.st_uid != os.geteuid():
+        return Finding(
+            "profile.permissions",
+            False,
+            f"{path} belongs to another user (uid {st.st_uid})",
+            f"chown {os.geteuid()} {path}",
+        )
+    if st.st_mode & 0o022:
+        return Finding(
+            "profile.permissions",
+            False,
+            f"{path} is writable by group or others (mode {st.st_mode & 0o777:o})",
+            f"chmod 600 {path}",
+        )
+    return Finding("profile.permissions", True, f"{path} is private to you")
+
+
+def check_base_config(document: Mapping[str, Any] | None, profile: str) -> Finding:
+    """config.toml must not hold what Codex >= 0.134 refuses or ignores for this profile."""
+    fix = command_for(profile, "setup")
+    if document is None:
+        return Finding("config.legacy", True, "config.toml has no legacy entries")
+    problems = []
+    if "profile" in document:
+        problems.append(f"a top-level profile = {document['profile']!r} (Codex refuses to start)")
+    if profile in _table(document.get("profiles")):
+        problems.append(f"a legacy [profiles.{profile}] table (Codex no longer reads it)")
+    for name, table in _table(document.get("model_providers")).items():
+        if isinstance(table, dict) and table.get("wire_api") == "chat":
+            problems.append(f'provider {name!r} with wire_api = "chat" (Codex refuses to start)')
+    if problems:
+        return Finding("config.legacy", False, "config.toml holds " + "; ".join(problems), fix)
+    return Finding("config.legacy", True, "config.toml has no legacy entries")
+
+
+def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
+    """Every rule, in the order a user would fix them."""
+    path = paths.profile_path(profile, environ)
+    report = Report(profile, path)
+    setup = command_for(profile, "setup")
+    document, error = _read_toml(path)
+    if document is None and error is None:
+        report.findings.append(
+            Finding(
+                "profile.file",
+                False,
+                f"{path} does not exist, and Codex would silently bypass the gateway",
+                setup,
+            )
+        )
+        return report
+    report.findings.append(Finding("profile.file", True, f"{path} exists"))
+    if document is None:
+        report.findings.append(
+            Finding("profile.toml", False, str(error), f"correct the file by hand, then run {setup}")
+        )
+        return report
+    report.document = document
+    report.findings.append(Finding("profile.toml", True, f"{path.name} parses as TOML"))
+    report.findings.append(check_permissions(path))
+    content, facts = check_profile_document(document, profile)
+    report.findings.extend(content)
+    base_path = paths.base_config_path(environ)
+    base, base_error = _read_toml(base_path)
+    if base_error:
+        report.findings.append(
+            Finding("config.toml", False, base_error, f"correct the file by hand, then run {setup}")
+        )
+    else:
+        report.findings.append(Finding("config.toml", True, f"{base_path.name} parses or is absent"))
+        report.findings.append(check_base_config(base, profile))
+    report.facts = facts if report.current else None
+    return report
+
+
+def _signature(profile: str, environ: Mapping[str, str] | None) -> list[Any]:
+    profile_file = paths.profile_path(profile, environ)
+    base_file = paths.base_config_path(environ)
+    return [
+        str(profile_file),
+        launch_cache.file_signature(profile_file),
+        launch_cache.file_signature(base_file),
+    ]
+
+
+def current_facts(profile: str, environ: Mapping[str, str] | None = None) -> ProfileFacts | Report:
+    """The facts of a current profile (cached by file signature), else the failing report."""
+    cache_name = f"profile-{profile}"
+    signature = _signature(profile, environ)
+    cached = launch_cache.load(cache_name, environ)
+    if cached.get("signature") == signature:
+        try:
+            facts = ProfileFacts.from_json(cached["facts"])
+        except (KeyError, TypeError, ValueError):
+            pass
+        else:
+            if facts.auth_command is None or is_codex_cf_executable(facts.auth_command):
+                return facts
+    report = check(profile, environ)
+    if report.facts is None:
+        return report
+    if all(launch_cache.is_settled(s) for s in signature[1:]):
+        launch_cache.store(
+            cache_name, {"signature": signature, "facts": report.facts.to_json()}, environ
+        )
+    return report.facts

@@ -1,0 +1,98 @@
+"""The launch's fast path: the Secret Service item keyring itself would return.
+
+`import keyring` plus its backend discovery costs more than the whole rest
+of a launch. On Linux keyring's SecretService backend is a thin layer over
+`secretstorage`; this module asks secretstorage the very same question
+(default collection, attributes service + username) without importing
+keyring, but only while everything keyring uses to choose its backend is
+unchanged since keyring itself last answered (`record_backend`). Any doubt
+returns None, and the caller asks keyring.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from codex_cf import bounded, launch_cache, paths
+from codex_cf.constants import FAST_KEYRING_TIMEOUT_SECONDS, KEYRING_SERVICE
+
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+_RECORD = "keyring-backend"
+
+
+def fingerprint(environ: Mapping[str, str]) -> list[Any] | None:
+    """Everything keyring's backend choice depends on, or None if it is not knowable here.
+
+    keyring picks its backend from PYTHON_KEYRING_BACKEND, keyringrc.cfg, the
+    installed backend plugins (site-packages changes whenever a package is
+    installed or removed) and, for KWallet's priority, the desktop; backend
+    properties come from KEYRING_PROPERTY_* variables.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if any(name.startswith("KEYRING_PROPERTY_") for name in environ):
+        return None
+    return [
+        sys.executable,
+        environ.get("PYTHON_KEYRING_BACKEND"),
+        launch_cache.file_signature(paths.keyring_config_file(environ)),
+        environ.get("XDG_CURRENT_DESKTOP"),
+        [launch_cache.file_signature(Path(entry)) for entry in sys.path if entry],
+    ]
+
+
+def record_backend(backend: object, environ: Mapping[str, str]) -> None:
+    """Remember which backend keyring resolved, for the next launches."""
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    customised = getattr(backend, "scheme", "default") != "default" or hasattr(
+        backend, "preferred_collection"
+    )
+    launch_cache.store(
+        _RECORD,
+        {"backend": name, "customised": customised, "fingerprint": fingerprint(environ)},
+        environ,
+    )
+
+
+def _lookup(username: str) -> str | None:
+    import secretstorage
+
+    with closing(secretstorage.dbus_init()) as connection:
+        collection = secretstorage.get_default_collection(connection)
+        if collection.is_locked():
+            return None
+        for item in collection.search_items({"username": username, "service": KEYRING_SERVICE}):
+            if item.is_locked():
+                return None
+            secret: bytes = item.get_secret()
+            return secret.decode("utf-8")
+    return None
+
+
+def lookup(username: str, environ: Mapping[str, str]) -> str | None:
+    """The token keyring would return, or None for a miss or any doubt."""
+    record = launch_cache.load(_RECORD, environ)
+    if record.get("backend") != SECRET_SERVICE_BACKEND or record.get("customised", True):
+        return None
+    current = fingerprint(environ)
+    if current is None or record.get("fingerprint") != _jsonable(current):
+        return None
+    try:
+        return bounded.call_with_deadline(lambda: _lookup(username), FAST_KEYRING_TIMEOUT_SECONDS)
+    except Exception:  # any doubt: keyring decides
+        return None
+
+
+def _jsonable(value: Any) -> Any:
+    """The value as it reads back from JSON (tuples become lists)."""
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def forget(environ: Mapping[str, str] | None = None) -> None:
+    launch_cache.discard(_RECORD, environ)
