@@ -102,9 +102,7 @@ def group() -> None:
 @group.command(context_settings=CONTEXT)
 @profile_option
 @click.option("--account-id", metavar="ID", help="Cloudflare account ID (32 hex characters).")
-@click.option(
-    "--gateway", metavar="SLUG", help=f"AI Gateway slug. [default: {DEFAULT_GATEWAY}]"
-)
+@click.option("--gateway", metavar="SLUG", help=f"AI Gateway slug. [default: {DEFAULT_GATEWAY}]")
 @click.option("--model", metavar="MODEL", help=f"Model, set once. [default: {DEFAULT_MODEL}]")
 @click.option(
     "--reasoning-effort",
@@ -208,9 +206,7 @@ def doctor(profile: str | None, as_json: bool, offline: bool, self_test: bool) -
 
 
 @group.command(context_settings=CONTEXT)
-@click.argument(
-    "shell", required=False, type=click.Choice(["bash", "zsh", "fish", "powershell"])
-)
+@click.argument("shell", required=False, type=click.Choice(["bash", "zsh", "fish", "powershell"]))
 @click.option("--install", is_flag=True, help="Write it where the shell loads it from.")
 @click.option(
     "--alias",

@@ -19,6 +19,7 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import UsageError
 
+
 @dataclass(frozen=True)
 class CodexCommandLine:
     """What a Codex argv asks for."""

@@ -22,7 +22,9 @@ from codex_cf.errors import CodexNotFound, CodexUnusable
 _VERSION_CACHE = "codex-versions"
 _VERSION_TIMEOUT_SECONDS = 15
 _SCRIPT_PROBE_BYTES = 1024
-_OWN_MARKERS = (b"codex_cf", b"codex-cf")
+# What a launcher script for codex-cf contains: pip's console-script wrapper
+# imports the package; a shell shim execs the command.
+_OWN_MARKERS = (b"from codex_cf", b"import codex_cf", b"exec codex-cf")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class Codex:
 
 
 def _executable_names() -> list[str]:
-    if sys.platform != "win32":
+    """`codex` on POSIX; on Windows every PATHEXT form (npm installs codex.cmd)."""
+    if os.name != "nt":
         return ["codex"]
     extensions = os.environ.get("PATHEXT", ".COM;.EXE;.BAT;.CMD").split(";")
     return [f"codex{ext.lower()}" for ext in extensions if ext]

@@ -36,7 +36,9 @@ def profile_name(cmdline: codex_args.CodexCommandLine, environ: Mapping[str, str
     return name
 
 
-def _current_facts(profile: str, environ: Mapping[str, str], interactive: bool) -> profile_rules.ProfileFacts:
+def _current_facts(
+    profile: str, environ: Mapping[str, str], interactive: bool
+) -> profile_rules.ProfileFacts:
     outcome = profile_rules.current_facts(profile, environ)
     if isinstance(outcome, profile_rules.ProfileFacts):
         return outcome
@@ -60,9 +62,7 @@ def _missing_secret(profile: str, secret: Secret) -> TokenMissing:
     )
 
 
-def _secret(
-    profile: str, secret: Secret, environ: Mapping[str, str], interactive: bool
-) -> str:
+def _secret(profile: str, secret: Secret, environ: Mapping[str, str], interactive: bool) -> str:
     value = credentials.get(profile, secret, environ)
     if value:
         return value

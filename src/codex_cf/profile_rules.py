@@ -247,7 +247,9 @@ def _credentials(
                 problems.append(f"env_key {env_key!r} is not a valid variable name")
             else:
                 authorization = (
-                    Secret.OPENAI if env_key == SECRET_VARIABLE[Secret.OPENAI] else Secret.CLOUDFLARE
+                    Secret.OPENAI
+                    if env_key == SECRET_VARIABLE[Secret.OPENAI]
+                    else Secret.CLOUDFLARE
                 )
                 exports.append(Export(env_key, authorization))
                 required.append(authorization)
@@ -295,7 +297,9 @@ def check_profile_document(
     findings.append(Finding("profile.provider", True, f"model_provider is {provider_id!r}"))
     problem = base_url_problem(provider.get("base_url"))
     findings.append(
-        Finding("profile.base_url", problem is None, problem or f"base_url {provider['base_url']}", fix)
+        Finding(
+            "profile.base_url", problem is None, problem or f"base_url {provider['base_url']}", fix
+        )
     )
     chat = [
         name
@@ -415,7 +419,9 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
     report.findings.append(Finding("profile.file", True, f"{path} exists"))
     if document is None:
         report.findings.append(
-            Finding("profile.toml", False, str(error), f"correct the file by hand, then run {setup}")
+            Finding(
+                "profile.toml", False, str(error), f"correct the file by hand, then run {setup}"
+            )
         )
         return report
     report.document = document
@@ -430,7 +436,9 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
             Finding("config.toml", False, base_error, f"correct the file by hand, then run {setup}")
         )
     else:
-        report.findings.append(Finding("config.toml", True, f"{base_path.name} parses or is absent"))
+        report.findings.append(
+            Finding("config.toml", True, f"{base_path.name} parses or is absent")
+        )
         report.findings.append(check_base_config(base, profile))
     report.facts = facts if report.current else None
     return report

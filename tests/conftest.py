@@ -1,0 +1,116 @@
+"""Every test runs in its own HOME: nothing reads or writes the developer's files or keyring."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(TESTS))
+
+from helpers import real_parts, stand_in_codex  # noqa: E402
+from helpers.keyrings import FILE_ENV  # noqa: E402
+from helpers.secret_service import SecretServiceSession  # noqa: E402
+
+_SCRUBBED = (
+    "CLOUDFLARE_API_KEY",
+    "OPENAI_API_KEY",
+    "CF_AIG_AUTHORIZATION",
+    "CODEX_CF_PROFILE",
+    "CODEX_CF_CODEX",
+    "CODEX_CF_API_BASE",
+    "CODEX_CF_DEBUG",
+    "_CODEX_CF_EXEC_PID",
+    "XDG_CURRENT_DESKTOP",
+    "NO_COLOR",
+)
+
+
+@dataclass
+class Home:
+    root: Path
+    home: Path
+    codex_home: Path
+    cache: Path
+    config: Path
+    keyring_file: Path
+
+    def profile(self, name: str = "cloudflare-aig") -> Path:
+        return self.codex_home / f"{name}.config.toml"
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """A fresh HOME, CODEX_HOME and XDG dirs, and a file-backed test keyring."""
+    root = tmp_path
+    home_dir = root / "home"
+    codex_home = home_dir / ".codex"
+    cache = home_dir / ".cache"
+    config = home_dir / ".config"
+    for folder in (codex_home, cache, config, home_dir / ".local" / "share"):
+        folder.mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home_dir))
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home_dir / ".local" / "share"))
+    for name in _SCRUBBED:
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("KEYRING_PROPERTY_"):
+            monkeypatch.delenv(name)
+    # Unit tests get a private keyring; never the developer's Secret Service.
+    keyring_file = root / "keyring.json"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "helpers.keyrings.FileKeyring")
+    monkeypatch.setenv(FILE_ENV, str(keyring_file))
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/codex-cf-test-bus")
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))
+    )
+    _reset_keyring()
+    return Home(root, home_dir, codex_home, cache, config, keyring_file)
+
+
+def _reset_keyring() -> None:
+    """keyring caches its backend per process; each test chooses its own."""
+    core = sys.modules.get("keyring.core")
+    if core is not None:
+        core._keyring_backend = None  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def secret_service_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SecretServiceSession]:
+    session = SecretServiceSession(tmp_path_factory.mktemp("secret-service")).start()
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def real_keyring(
+    secret_service_session: SecretServiceSession, monkeypatch: pytest.MonkeyPatch
+) -> SecretServiceSession:
+    """Point this test (and what it starts) at the real gnome-keyring Secret Service."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service_session.address)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    _reset_keyring()
+    return secret_service_session
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> stand_in_codex.StandInCodex:
+    """A recording `codex` first on PATH."""
+    codex = stand_in_codex.install(tmp_path / "bin")
+    monkeypatch.setenv("PATH", stand_in_codex.path_with(codex.path.parent))
+    return codex
+
+
+@pytest.fixture
+def codex_cf() -> str:
+    return real_parts.codex_cf()

@@ -1,0 +1,124 @@
+"""A real Secret Service for tests: gnome-keyring inside dbus-run-session.
+
+The daemon keeps its keyrings in a temporary folder, so tests never touch
+the developer's own keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from helpers import real_parts
+
+TEST_PASSWORD = "codex-cf-test-password"
+
+_SCRIPT = """
+set -e
+printf '%s' "$1" | gnome-keyring-daemon --daemonize --unlock --components=secrets >/dev/null
+printf '%s\\n' "$DBUS_SESSION_BUS_ADDRESS" > "$2.tmp"
+mv "$2.tmp" "$2"
+exec sleep 86400
+"""
+
+
+class SecretServiceSession:
+    """One D-Bus session bus with an unlocked gnome-keyring login collection."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.address = ""
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> SecretServiceSession:
+        real_parts.tool("dbus-run-session")
+        real_parts.tool("gnome-keyring-daemon")
+        home = self.root / "home"
+        runtime = self.root / "run"
+        for folder in (home / ".cache", home / ".local" / "share", runtime):
+            folder.mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)
+        address_file = self.root / "bus-address"
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "LANG": "C.UTF-8",
+        }
+        self._process = subprocess.Popen(
+            ["dbus-run-session", "--", "sh", "-c", _SCRIPT, "sh", TEST_PASSWORD, str(address_file)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 20
+        while not address_file.exists():
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("gnome-keyring-daemon did not start in dbus-run-session")
+            time.sleep(0.05)
+        self.address = address_file.read_text().strip()
+        return self
+
+    def secret_tool(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        real_parts.tool("secret-tool")
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
+        return subprocess.run(
+            ["secret-tool", *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=30,
+            check=False,
+        )
+
+    def lookup(self, username: str, service: str = "codex-cf") -> str | None:
+        done = self.secret_tool("lookup", "service", service, "username", username)
+        return done.stdout if done.returncode == 0 else None
+
+    def store(self, username: str, value: str, service: str = "codex-cf") -> None:
+        done = self.secret_tool(
+            "store",
+            "--label",
+            f"test {username}",
+            "service",
+            service,
+            "username",
+            username,
+            stdin=value,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"secret-tool store failed: {done.stderr}")
+
+    def clear(self, username: str, service: str = "codex-cf") -> None:
+        self.secret_tool("clear", "service", service, "username", username)
+
+    def lock(self) -> None:
+        """Lock the login collection, as a screen lock or a fresh login would."""
+        from contextlib import closing
+
+        import secretstorage
+
+        previous = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = self.address
+        try:
+            with closing(secretstorage.dbus_init()) as connection:
+                secretstorage.get_default_collection(connection).lock()
+        finally:
+            if previous is None:
+                os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+            else:
+                os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)

@@ -1,0 +1,38 @@
+"""Comparing secrets without ever showing them, even in a failure message.
+
+These helpers raise AssertionError themselves: pytest rewrites `assert` only
+in test modules and conftest files, so nothing here echoes the operands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+
+def fake_token(label: str = "cf") -> str:
+    """A fresh fake token: long, random, and recognisable as a test value."""
+    return f"test-{label}-{secrets.token_hex(16)}"
+
+
+def digest(value: str | bytes | None) -> str | None:
+    if value is None:
+        return None
+    data = value.encode() if isinstance(value, str) else value
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def assert_absent(secret: str, *texts: str | bytes, where: str = "output") -> None:
+    needle = secret.encode()
+    for index, text in enumerate(texts):
+        haystack = text.encode(errors="surrogateescape") if isinstance(text, str) else text
+        if needle in haystack:
+            raise AssertionError(f"the token appears in {where} #{index} (value withheld)")
+
+
+def assert_same_secret(actual: str | bytes | None, expected: str, what: str = "value") -> None:
+    if digest(actual) != digest(expected):
+        raise AssertionError(
+            f"{what} differs from the expected token "
+            f"(sha256 {digest(actual)} != {digest(expected)}; values withheld)"
+        )

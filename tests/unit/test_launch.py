@@ -1,0 +1,259 @@
+"""The launch path: what reaches Codex, and what never does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_cf import credentials, launch
+from codex_cf.constants import REENTRY_ENV, ExitStatus, Secret
+from codex_cf.errors import (
+    CodexNotFound,
+    CodexUnusable,
+    ProfileNotCurrent,
+    TokenMissing,
+)
+from helpers import profiles, stand_in_codex
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, assert_same_secret, digest, fake_token
+
+
+@pytest.fixture
+def token() -> str:
+    value = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, value)
+    return value
+
+
+def plan(*args: str) -> launch.Launch:
+    return launch.plan_launch(list(args), dict(os.environ), interactive=False)
+
+
+def test_runtime_launch_adds_profile_and_token(home, stand_in, token) -> None:
+    profiles.write(home.profile())
+    result = plan("exec", "hi there")
+    assert result.executable == str(stand_in.path)
+    assert result.argv == [str(stand_in.path), "--profile", "cloudflare-aig", "exec", "hi there"]
+    assert_same_secret(result.env["CLOUDFLARE_API_KEY"], token, "exported variable")
+
+
+def test_token_in_environment_wins(home, stand_in, token, monkeypatch) -> None:
+    profiles.write(home.profile())
+    own = fake_token("env")
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", own)
+    result = plan("exec", "hi")
+    assert_same_secret(result.env["CLOUDFLARE_API_KEY"], own, "exported variable")
+
+
+def test_profile_from_environment_variable(home, stand_in, monkeypatch) -> None:
+    profiles.write(home.profile("work"))
+    credentials.store("work", Secret.CLOUDFLARE, fake_token())
+    monkeypatch.setenv("CODEX_CF_PROFILE", "work")
+    assert plan("exec", "x").argv[1:3] == ["--profile", "work"]
+    # An explicit option beats the variable, and is given to Codex once.
+    profiles.write(home.profile("other"))
+    credentials.store("other", Secret.CLOUDFLARE, fake_token())
+    assert plan("-p", "other", "exec", "x").argv[1:] == ["--profile", "other", "exec", "x"]
+
+
+def test_non_runtime_commands_pass_untouched_without_checks(home, stand_in) -> None:
+    # No profile, no token: `login` still works, exactly as typed.
+    result = plan("login", "status")
+    assert result.argv == [str(stand_in.path), "login", "status"]
+    assert "CLOUDFLARE_API_KEY" not in result.env
+
+
+_BROKEN = {
+    "missing": None,
+    "placeholder": profiles.with_base_url(
+        "https://gateway.ai.cloudflare.com/v1/<ACCOUNT_ID>/<GATEWAY_ID>/openai"
+    ),
+    "dollar": profiles.with_base_url(
+        "https://gateway.ai.cloudflare.com/v1/$CF_ACCOUNT/default/openai"
+    ),
+    "short account": profiles.with_base_url(
+        "https://gateway.ai.cloudflare.com/v1/0123abc/default/openai"
+    ),
+    "plain http remote": profiles.with_base_url("http://example.com/v1/openai"),
+    "chat wire api": profiles.CURRENT.replace('wire_api = "responses"', 'wire_api = "chat"'),
+    "no exclude": profiles.CURRENT.replace('exclude = ["CLOUDFLARE_API_KEY"]', "exclude = []"),
+    "no policy": profiles.CURRENT.split("[shell_environment_policy]")[0],
+    "bad env key": profiles.CURRENT.replace('env_key = "CLOUDFLARE_API_KEY"', 'env_key = "1X"'),
+    "no model": profiles.CURRENT.replace('model = "gpt-5.5"\n', ""),
+    "provider not a table": profiles.CURRENT.replace(
+        'model_provider = "cloudflare-ai-gateway"', 'model_provider = "nope"'
+    ),
+    "malformed": profiles.CURRENT + "\n[broken\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(_BROKEN))
+def test_a_profile_that_is_not_current_never_reaches_codex(home, stand_in, token, case) -> None:
+    text = _BROKEN[case]
+    if text is not None:
+        profiles.write(home.profile(), text)
+    with pytest.raises(ProfileNotCurrent) as raised:
+        plan("exec", "hi")
+    assert raised.value.fix
+    assert raised.value.fix.startswith(("codex-cf setup", "correct"))
+    assert stand_in.runs() == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_group_writable_profile_is_refused(home, stand_in, token) -> None:
+    profiles.write(home.profile(), mode=0o620)
+    with pytest.raises(ProfileNotCurrent, match="writable by group or others") as raised:
+        plan("exec", "hi")
+    assert raised.value.fix == f"chmod 600 {home.profile()}"
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        'profile = "cloudflare-aig"\n',
+        "[profiles.cloudflare-aig]\nmodel = 'o3'\n",
+        '[model_providers.old]\nname = "o"\nbase_url = "https://x"\nwire_api = "chat"\n',
+        "model = [\n",
+    ],
+)
+def test_config_toml_that_breaks_the_profile_stops_the_launch(
+    home, stand_in, token, config
+) -> None:
+    profiles.write(home.profile())
+    (home.codex_home / "config.toml").write_text(config)
+    with pytest.raises(ProfileNotCurrent, match=r"config\.toml"):
+        plan("exec", "hi")
+
+
+def test_missing_token_names_the_fix(home, stand_in) -> None:
+    profiles.write(home.profile())
+    with pytest.raises(TokenMissing) as raised:
+        plan("exec", "hi")
+    assert raised.value.fix == "codex-cf token set"
+    assert stand_in.runs() == []
+
+
+def test_codex_not_found(home, monkeypatch, token) -> None:
+    monkeypatch.setenv("PATH", str(home.root / "empty"))
+    profiles.write(home.profile())
+    with pytest.raises(CodexNotFound) as raised:
+        plan("exec", "hi")
+    assert "npm install -g @openai/codex" in (raised.value.fix or "")
+    assert raised.value.exit_status == 127
+
+
+def test_codex_cf_symlinked_as_codex_is_skipped(home, stand_in, token, monkeypatch) -> None:
+    profiles.write(home.profile())
+    shim_dir = home.root / "shims"
+    shim_dir.mkdir()
+    (shim_dir / "codex").symlink_to(Path(sys.executable).with_name("codex-cf"))
+    monkeypatch.setenv("PATH", f"{shim_dir}{os.pathsep}{os.environ['PATH']}")
+    assert plan("exec", "hi").executable == str(stand_in.path)
+    # With nothing else to reach, it stops at once with a clear error.
+    monkeypatch.setenv("PATH", str(shim_dir))
+    with pytest.raises(CodexNotFound, match="is codex-cf itself"):
+        plan("exec", "hi")
+
+
+def test_codex_override_variable(home, stand_in, token, monkeypatch) -> None:
+    profiles.write(home.profile())
+    other = stand_in_codex.install(home.root / "elsewhere")
+    monkeypatch.setenv("CODEX_CF_CODEX", str(other.path))
+    assert plan("exec", "hi").executable == str(other.path)
+
+
+def test_old_codex_is_refused(home, token, monkeypatch) -> None:
+    profiles.write(home.profile())
+    old = stand_in_codex.install(home.root / "old", version="0.133.9")
+    monkeypatch.setenv("PATH", str(old.path.parent))
+    with pytest.raises(CodexUnusable, match=r"0\.133\.9 .* older than 0\.134\.0"):
+        plan("exec", "hi")
+
+
+def test_version_is_probed_once_per_binary(home, stand_in, token) -> None:
+    profiles.write(home.profile())
+    plan("exec", "a")
+    plan("exec", "b")
+    assert stand_in.version_probes() == 1
+    # A changed binary (an upgrade) is probed again.
+    stand_in.path.write_text(stand_in.path.read_text() + "\n# upgraded\n")
+    plan("exec", "c")
+    assert stand_in.version_probes() == 2
+
+
+def test_reentry_through_a_wrapper_is_stopped(home, stand_in, token) -> None:
+    profiles.write(home.profile())
+    environ = dict(os.environ)
+    environ[REENTRY_ENV] = f"{os.getpid()}:0"
+    with pytest.raises(CodexUnusable, match="loop"):
+        launch.plan_launch(["exec", "hi"], environ, interactive=False)
+
+
+def test_windows_branch_runs_codex_as_a_child_and_returns_its_status(home, stand_in) -> None:
+    result = launch.Launch(
+        str(stand_in.path), [str(stand_in.path), "exec"], dict(os.environ, STAND_IN_EXIT="42")
+    )
+    assert launch.exec_launch(result, platform="win32") == 42
+    assert stand_in.runs()[0]["args"] == ["exec"]
+
+
+# Through the installed console script: a real execve.
+
+
+@pytest.mark.parametrize("status", [0, 1, 42])
+def test_exec_replaces_codex_cf_and_passes_the_exit_status(home, stand_in, token, status) -> None:
+    profiles.write(home.profile())
+    env = dict(os.environ, STAND_IN_EXIT=str(status))
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("codex-cf")), "exec", "a b", "--json"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == status
+    (record,) = stand_in.runs()
+    assert record["pid"] == process.pid  # same process: exec, not a child
+    assert record["args"] == ["--profile", "cloudflare-aig", "exec", "a b", "--json"]
+    assert record["env"]["CLOUDFLARE_API_KEY"] == digest(token)
+    assert out == b""  # codex-cf prints nothing of its own
+    assert err == b""
+    assert_absent(token, out, err)
+
+
+def test_not_current_without_terminal_is_one_line_and_status_3(home, stand_in) -> None:
+    done = run_codex_cf("exec", "hi")
+    assert done.returncode == ExitStatus.PROFILE_NOT_CURRENT
+    assert done.stderr.startswith("codex-cf: ")
+    assert "fix: codex-cf setup" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert stand_in.runs() == []
+
+
+def test_no_token_without_terminal_exits_4(home, stand_in) -> None:
+    profiles.write(home.profile())
+    done = run_codex_cf("exec", "hi")
+    assert done.returncode == ExitStatus.TOKEN_MISSING
+    assert "codex-cf token set" in done.stderr
+
+
+def test_arguments_reach_codex_byte_for_byte(home, stand_in, token) -> None:
+    profiles.write(home.profile())
+    odd = ["exec", "", " spaced ", "ünïcode", "-", "--", "--profile=x", "\udcff"]
+    env = dict(os.environ)
+    process = subprocess.run(
+        [os.fsencode(Path(sys.executable).with_name("codex-cf")), *(os.fsencode(a) for a in odd)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    (record,) = stand_in.runs()
+    assert record["args"] == ["--profile", "cloudflare-aig", *odd]
