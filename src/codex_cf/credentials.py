@@ -80,7 +80,8 @@ def get(profile: str, secret: Secret, environ: Mapping[str, str] | None = None) 
     fast = secret_service.lookup(username, env)
     if fast is not None:
         return fast
-    value, backend = _call_keyring(lambda k: k.get_password(KEYRING_SERVICE, username), secret)
+    found, backend = _call_keyring(lambda k: k.get_password(KEYRING_SERVICE, username), secret)
+    value: str | None = found
     if value is not None:
         secret_service.record_backend(backend, env)
     return value

@@ -109,6 +109,10 @@ def command_for(profile: str, command: str) -> str:
     return f"{PROGRAM} {command} --profile {profile}"
 
 
+def valid_variable_name(name: str) -> bool:
+    return _VARIABLE_NAME.fullmatch(name) is not None
+
+
 def valid_profile_name(name: str) -> bool:
     return _PROFILE_NAME.fullmatch(name) is not None
 
@@ -210,10 +214,41 @@ def is_codex_cf_executable(command: object) -> bool:
     return name == PROGRAM and os.path.isfile(command) and os.access(command, os.X_OK)
 
 
-def _credentials(
-    provider: Mapping[str, Any], profile: str, auth_fix: str
-) -> tuple[list[Finding], ProfileFacts | None, list[str]]:
-    """The auth rule's findings, the launch facts, and the variables to exclude."""
+@dataclass(frozen=True)
+class Layout:
+    """How a provider table authenticates, read leniently (setup reads broken ones too)."""
+
+    auth_mode: AuthMode
+    authorization: Secret | None  # what the Authorization header carries
+    env_key: str | None
+    gateway_variable: str | None  # the cf-aig-authorization variable
+    auth_command: str | None
+    problems: tuple[str, ...]
+
+    @property
+    def billing(self) -> Billing:
+        if self.authorization is Secret.OPENAI:
+            return Billing.OWN_KEY
+        if self.authorization is None:
+            return Billing.BYOK
+        return Billing.UNIFIED
+
+    @property
+    def exports(self) -> tuple[Export, ...]:
+        found = []
+        if self.env_key and self.authorization and self.auth_mode is AuthMode.ENV:
+            found.append(Export(self.env_key, self.authorization))
+        if self.gateway_variable:
+            found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
+        return tuple(found)
+
+
+def secret_for_env_key(env_key: str) -> Secret:
+    """The Authorization secret an env_key carries: OPENAI_API_KEY is an OpenAI key."""
+    return Secret.OPENAI if env_key == SECRET_VARIABLE[Secret.OPENAI] else Secret.CLOUDFLARE
+
+
+def read_layout(provider: Mapping[str, Any], profile: str) -> Layout:
     env_key = provider.get("env_key")
     auth = provider.get("auth")
     headers = _table(provider.get("env_http_headers"))
@@ -221,58 +256,55 @@ def _credentials(
         (v for h, v in headers.items() if h.lower() == GATEWAY_AUTH_HEADER and isinstance(v, str)),
         None,
     )
-    exports: list[Export] = []
-    required: list[Secret] = []
+    problems: list[str] = []
     authorization: Secret | None = None
     auth_command: str | None = None
-    problems: list[str] = []
+    valid_env_key: str | None = None
+    if env_key is not None:
+        if isinstance(env_key, str) and _VARIABLE_NAME.fullmatch(env_key):
+            valid_env_key = env_key
+        else:
+            problems.append(f"env_key {env_key!r} is not a valid variable name")
     if auth is not None:
         mode = AuthMode.COMMAND
         auth_table = _table(auth)
         if env_key is not None:
             problems.append("the provider has both env_key and auth (Codex refuses to start)")
         command = auth_table.get("command")
+        auth_command = command if isinstance(command, str) else None
         if not is_codex_cf_executable(command):
             problems.append(f"auth.command {command!r} is not an installed codex-cf")
         authorization = auth_command_secret(auth_table.get("args"), profile)
         if authorization is None:
             problems.append(f"auth.args do not run `token print --profile {profile}`")
-        else:
-            required.append(authorization)
-        auth_command = command if isinstance(command, str) else None
     else:
         mode = AuthMode.ENV
-        if env_key is not None:
-            if not isinstance(env_key, str) or not _VARIABLE_NAME.fullmatch(env_key):
-                problems.append(f"env_key {env_key!r} is not a valid variable name")
-            else:
-                authorization = (
-                    Secret.OPENAI
-                    if env_key == SECRET_VARIABLE[Secret.OPENAI]
-                    else Secret.CLOUDFLARE
-                )
-                exports.append(Export(env_key, authorization))
-                required.append(authorization)
-    if gateway_var is not None:
-        if not _VARIABLE_NAME.fullmatch(gateway_var):
-            problems.append(f"env_http_headers names {gateway_var!r}, not a valid variable name")
-        else:
-            exports.append(Export(gateway_var, Secret.CLOUDFLARE, BEARER_PREFIX))
-            if Secret.CLOUDFLARE not in required:
-                required.append(Secret.CLOUDFLARE)
+        if valid_env_key:
+            authorization = secret_for_env_key(valid_env_key)
+    if gateway_var is not None and not _VARIABLE_NAME.fullmatch(gateway_var):
+        problems.append(f"env_http_headers names {gateway_var!r}, not a valid variable name")
+        gateway_var = None
     if authorization is None and gateway_var is None and not problems:
         problems.append("the provider sends no token: no env_key, auth table or gateway header")
-    if problems:
-        return [Finding("profile.auth", False, "; ".join(problems), auth_fix)], None, []
-    if authorization is Secret.OPENAI:
-        billing = Billing.OWN_KEY
-    elif authorization is None:
-        billing = Billing.BYOK
-    else:
-        billing = Billing.UNIFIED
-    facts = ProfileFacts(mode, billing, tuple(exports), tuple(required), auth_command)
-    summary = f"auth mode {mode.value}, billing {billing.value}"
-    return [Finding("profile.auth", True, summary)], facts, [e.variable for e in exports]
+    return Layout(mode, authorization, valid_env_key, gateway_var, auth_command, tuple(problems))
+
+
+def _credentials(
+    provider: Mapping[str, Any], profile: str, auth_fix: str
+) -> tuple[list[Finding], ProfileFacts | None, list[str]]:
+    """The auth rule's findings, the launch facts, and the variables to exclude."""
+    layout = read_layout(provider, profile)
+    if layout.problems:
+        return [Finding("profile.auth", False, "; ".join(layout.problems), auth_fix)], None, []
+    required: list[Secret] = []
+    for secret in (layout.authorization, *(e.secret for e in layout.exports)):
+        if secret is not None and secret not in required:
+            required.append(secret)
+    facts = ProfileFacts(
+        layout.auth_mode, layout.billing, layout.exports, tuple(required), layout.auth_command
+    )
+    summary = f"auth mode {layout.auth_mode.value}, billing {layout.billing.value}"
+    return [Finding("profile.auth", True, summary)], facts, [e.variable for e in layout.exports]
 
 
 def check_profile_document(

@@ -1,0 +1,490 @@
+"""`codex-cf setup`: create, update or repair the profile, keeping every byte not ours.
+
+Values come from the options, then the existing profile, then (on a terminal)
+questions, then the defaults of Cloudflare's page. The change is shown as a
+diff and written only after confirmation, or with --yes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codex_cf import (
+    codex_config,
+    credentials,
+    paths,
+    profile_edit,
+    profile_rules,
+    sessions,
+    terminal,
+)
+from codex_cf.constants import (
+    DEFAULT_GATEWAY,
+    DEFAULT_PROFILE,
+    DEFAULT_MODEL,
+    DEFAULT_REASONING_EFFORT,
+    PROFILE_ENV,
+    REASONING_EFFORTS,
+    SECRET_VARIABLE,
+    AuthMode,
+    Billing,
+    ExitStatus,
+    Secret,
+)
+from codex_cf.errors import CodexCfError, ProfileNotCurrent, TokenMissing, UsageError
+
+_BILLING_CHOICES = {
+    Billing.UNIFIED: "Cloudflare bills you (Unified Billing); Codex sends your Cloudflare token",
+    Billing.BYOK: "provider keys stored in Cloudflare (BYOK); the gateway checks your token",
+    Billing.OWN_KEY: "your own OpenAI API key, sent through the gateway",
+}
+SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    profile: str | None = None
+    account_id: str | None = None
+    gateway: str | None = None
+    model: str | None = None
+    reasoning_effort: str | None = None
+    base_url: str | None = None
+    auth_mode: str | None = None
+    billing: str | None = None
+    authenticated_gateway: bool | None = None
+    token_stdin: bool = False
+    no_token: bool = False
+    yes: bool = False
+    dry_run: bool = False
+
+
+@dataclass
+class Existing:
+    """What the current profile says, read leniently: the defaults for this run."""
+
+    base_url: str | None = None
+    account_id: str | None = None
+    gateway: str | None = None
+    model: str | None = None
+    auth_mode: AuthMode | None = None
+    billing: Billing | None = None
+    authenticated_gateway: bool | None = None
+
+    @classmethod
+    def read(cls, document: dict[str, Any], profile: str) -> Existing:
+        found = cls()
+        model = document.get("model")
+        found.model = model if isinstance(model, str) and model else None
+        providers = document.get("model_providers")
+        provider_id = document.get("model_provider")
+        if not isinstance(providers, dict) or not isinstance(provider_id, str):
+            return found
+        provider = providers.get(provider_id)
+        if not isinstance(provider, dict):
+            return found
+        url = provider.get("base_url")
+        if isinstance(url, str) and profile_rules.base_url_problem(url) is None:
+            found.base_url = url
+            parts = profile_rules.split_gateway_url(url)
+            if parts:
+                found.account_id, found.gateway = parts
+        layout = profile_rules.read_layout(provider, profile)
+        if "env_key" in provider or "auth" in provider or layout.gateway_variable:
+            found.auth_mode = layout.auth_mode
+            found.billing = layout.billing
+            found.authenticated_gateway = layout.gateway_variable is not None
+        return found
+
+
+@dataclass
+class Plan:
+    """Everything setup will do, decided before anything is written."""
+
+    profile: str
+    desired: profile_edit.Desired
+    profile_file: codex_config.LoadedFile
+    base_file: codex_config.LoadedFile
+    migrations: list[str] = field(default_factory=list)
+    fix_mode: bool = False
+    secrets: dict[Secret, str] = field(default_factory=dict)
+    missing_secrets: list[Secret] = field(default_factory=list)
+
+    @property
+    def changes_files(self) -> bool:
+        return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
+
+
+def resolve_profile(option: str | None) -> str:
+    name = option or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
+    if not profile_rules.valid_profile_name(name):
+        raise UsageError(
+            f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
+            "choose another name with --profile NAME",
+        )
+    return name
+
+
+def _account_problem(value: str) -> str | None:
+    if profile_rules.ACCOUNT_ID.fullmatch(value):
+        return None
+    return "an account ID is 32 hexadecimal characters (Cloudflare dashboard, or `wrangler whoami`)"
+
+
+def _gateway_problem(value: str) -> str | None:
+    if profile_rules.GATEWAY_SLUG.fullmatch(value):
+        return None
+    return "a gateway slug is lowercase letters, digits, '-' and '_' (for example: default)"
+
+
+def _model_problem(value: str) -> str | None:
+    return None if value.strip() and '"' not in value else "a model name such as gpt-5.5"
+
+
+def _checked(value: str, problem: str | None, option: str) -> str:
+    if problem:
+        raise UsageError(
+            f"{option} {value!r} is not valid: {problem}", f"codex-cf setup {option} ..."
+        )
+    return value
+
+
+def wrangler_account_id() -> str | None:
+    """The account ID from `wrangler whoami`, when wrangler is installed and shows exactly one."""
+    wrangler = shutil.which("wrangler")
+    if not wrangler:
+        return None
+    try:
+        done = subprocess.run(
+            [wrangler, "whoami"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = set(re.findall(r"\b[0-9a-f]{32}\b", done.stdout))
+    return found.pop() if len(found) == 1 else None
+
+
+def codex_cf_executable() -> str:
+    """The absolute path Codex runs in command mode: the codex-cf on PATH if it is this one."""
+    own = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    on_path = shutil.which("codex-cf")
+    if on_path and os.path.realpath(on_path) == own:
+        return os.path.abspath(on_path)
+    if profile_rules.is_codex_cf_executable(os.path.abspath(sys.argv[0])):
+        return os.path.abspath(sys.argv[0])
+    if on_path:
+        return os.path.abspath(on_path)
+    raise CodexCfError(
+        "cannot find the codex-cf command to write into the profile's auth table",
+        "install codex-cf so that `codex-cf` is on PATH (pipx install codex-cf)",
+    )
+
+
+def _choose_base_url(options: SetupOptions, existing: Existing, interactive: bool) -> str:
+    if options.base_url:
+        if options.account_id or options.gateway:
+            raise UsageError(
+                "--base-url replaces --account-id and --gateway; give one or the other",
+                "codex-cf setup --base-url URL, or codex-cf setup --account-id ID --gateway SLUG",
+            )
+        problem = profile_rules.base_url_problem(options.base_url)
+        return _checked(options.base_url, problem, "--base-url")
+    if not (options.account_id or options.gateway) and existing.base_url:
+        return existing.base_url
+    account = options.account_id or existing.account_id
+    if account is None:
+        if not interactive:
+            raise UsageError(
+                "the Cloudflare account ID is missing",
+                "codex-cf setup --account-id <32-hex ID> (find it with `wrangler whoami`)",
+            )
+        account = terminal.ask(
+            "Cloudflare account ID (32 hex characters)",
+            wrangler_account_id(),
+            _account_problem,
+        )
+    account = _checked(account.lower(), _account_problem(account), "--account-id")
+    gateway = options.gateway or existing.gateway
+    if gateway is None:
+        gateway = (
+            terminal.ask("AI Gateway slug", DEFAULT_GATEWAY, _gateway_problem)
+            if interactive
+            else DEFAULT_GATEWAY
+        )
+    gateway = _checked(gateway, _gateway_problem(gateway), "--gateway")
+    return profile_rules.gateway_url(account, gateway)
+
+
+def _choose_billing(options: SetupOptions, existing: Existing, interactive: bool) -> Billing:
+    if options.billing:
+        return Billing(options.billing)
+    if existing.billing:
+        return existing.billing
+    if not interactive:
+        return Billing.UNIFIED
+    terminal.say("How do you pay for the models Codex uses through the gateway?")
+    for number, (choice, explanation) in enumerate(_BILLING_CHOICES.items(), 1):
+        terminal.say(f"  {number}) {choice.value:8} {explanation}")
+    names = [b.value for b in _BILLING_CHOICES]
+
+    def problem(answer: str) -> str | None:
+        return None if answer in names or answer in ("1", "2", "3") else "answer 1, 2 or 3"
+
+    answer = terminal.ask("Billing", "1", problem)
+    return Billing(names[int(answer) - 1]) if answer.isdigit() else Billing(answer)
+
+
+def _choose_authenticated(
+    options: SetupOptions, existing: Existing, billing: Billing, interactive: bool, creating: bool
+) -> bool:
+    if billing is Billing.BYOK:
+        if options.authenticated_gateway is False:
+            raise UsageError(
+                "keys stored in Cloudflare (byok) need an authenticated gateway",
+                "drop --open-gateway, and turn on Authenticated Gateway in the dashboard",
+            )
+        return True
+    if options.authenticated_gateway is not None:
+        return options.authenticated_gateway
+    if existing.authenticated_gateway is not None and existing.billing is billing:
+        return existing.authenticated_gateway
+    if billing is Billing.OWN_KEY and interactive and creating:
+        return terminal.confirm(
+            "Does your gateway require authentication (Authenticated Gateway is on)?",
+            default=False,
+        )
+    return False
+
+
+def _choose_auth_mode(options: SetupOptions, existing: Existing, billing: Billing) -> AuthMode:
+    mode = AuthMode(options.auth_mode) if options.auth_mode else existing.auth_mode or AuthMode.ENV
+    if mode is AuthMode.COMMAND and billing is Billing.BYOK:
+        if options.auth_mode:
+            raise UsageError(
+                "byok sends only the cf-aig-authorization header, which Codex reads from the "
+                "environment, so command auth has nothing to hand over",
+                "codex-cf setup --billing byok --auth env",
+            )
+        mode = AuthMode.ENV
+    return mode
+
+
+def _model_choice(options: SetupOptions, existing: Existing, interactive: bool) -> str | None:
+    if options.model:
+        return _checked(options.model, _model_problem(options.model), "--model")
+    if existing.model is None and interactive:
+        return terminal.ask("Model", DEFAULT_MODEL, _model_problem)
+    return None
+
+
+def _effort_choice(options: SetupOptions, creating: bool, interactive: bool) -> str | None:
+    if options.reasoning_effort:
+        return options.reasoning_effort
+    if creating and interactive:
+
+        def problem(answer: str) -> str | None:
+            return None if answer in REASONING_EFFORTS else "one of " + ", ".join(REASONING_EFFORTS)
+
+        return terminal.ask("Reasoning effort", DEFAULT_REASONING_EFFORT, problem)
+    return None
+
+
+def _permissions_need_fixing(path: Path) -> bool:
+    if os.name == "nt" or not path.exists():
+        return False
+    finding = profile_rules.check_permissions(path)
+    if finding.ok:
+        return False
+    if path.stat().st_uid != os.geteuid():
+        raise ProfileNotCurrent(finding.message, finding.fix)
+    return True
+
+
+def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
+    fix = profile_rules.command_for(profile, "setup")
+    profile_file = codex_config.load(paths.profile_path(profile), fix)
+    base_file = codex_config.load(paths.base_config_path(), fix)
+    creating = not profile_file.exists
+    existing = Existing.read(profile_file.document.unwrap(), profile)
+    base_url = _choose_base_url(options, existing, interactive)
+    billing = _choose_billing(options, existing, interactive)
+    authenticated = _choose_authenticated(options, existing, billing, interactive, creating)
+    mode = _choose_auth_mode(options, existing, billing)
+    desired = profile_edit.Desired(
+        profile=profile,
+        base_url=base_url,
+        model=_model_choice(options, existing, interactive),
+        reasoning_effort=_effort_choice(options, creating, interactive),
+        auth_mode=mode,
+        billing=billing,
+        authenticated_gateway=authenticated,
+        codex_cf_path=codex_cf_executable() if mode is AuthMode.COMMAND else None,
+    )
+    profile_edit.apply(profile_file.document, desired, creating)
+    plan = Plan(profile, desired, profile_file, base_file)
+    plan.migrations += profile_edit.migrate_profile_chat(profile_file.document)
+    plan.migrations += profile_edit.migrate_base_config(base_file.document, profile)
+    plan.fix_mode = _permissions_need_fixing(profile_file.path)
+    return plan
+
+
+def _diff(loaded: codex_config.LoadedFile) -> str:
+    before = (loaded.text or "").splitlines(keepends=True)
+    after = loaded.edited_text().splitlines(keepends=True)
+    source = str(loaded.path) if loaded.exists else "/dev/null"
+    return "".join(difflib.unified_diff(before, after, source, str(loaded.path)))
+
+
+def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> None:
+    """Read the tokens the layout needs now, so a missing one fails before any write."""
+    if options.no_token:
+        return
+    for secret in plan.desired.secrets():
+        if options.token_stdin and secret is Secret.CLOUDFLARE:
+            plan.secrets[secret] = terminal.read_secret_from_stdin(SECRET_LABEL[secret])
+            continue
+        if os.environ.get(SECRET_VARIABLE[secret]) or credentials.get(plan.profile, secret):
+            continue
+        if interactive:
+            value = terminal.ask_secret(f"{SECRET_LABEL[secret]} for profile {plan.profile!r}")
+            if value.strip():
+                plan.secrets[secret] = value.strip()
+                continue
+        plan.missing_secrets.append(secret)
+    if plan.missing_secrets and not interactive:
+        secret = plan.missing_secrets[0]
+        how = (
+            "pass it with --token-stdin"
+            if secret is Secret.CLOUDFLARE
+            else "store it with codex-cf token set --which openai --stdin"
+        )
+        raise TokenMissing(
+            f"no {SECRET_LABEL[secret]} for profile {plan.profile!r} in the keyring or "
+            f"${SECRET_VARIABLE[secret]}; nothing was written",
+            f"{how}, or add --no-token to set it up later",
+        )
+
+
+def _show(plan: Plan) -> None:
+    for loaded in (plan.profile_file, plan.base_file):
+        if loaded.changed():
+            print(_diff(loaded), end="")
+    if plan.fix_mode:
+        print(f"chmod 600 {plan.profile_file.path}  (it is writable by others)")
+    for migration in plan.migrations:
+        terminal.say(f"migration: {migration}")
+
+
+def _confirm(plan: Plan, options: SetupOptions, interactive: bool) -> bool:
+    if options.yes:
+        return True
+    if interactive:
+        return terminal.confirm("Write these changes?", default=True)
+    if plan.migrations:
+        raise UsageError(
+            "config.toml holds legacy entries that stop Codex or are ignored by it; "
+            "migrating them needs confirmation",
+            "codex-cf setup --yes (a backup of config.toml is kept as config.toml.bak)",
+        )
+    return True
+
+
+def _write(plan: Plan) -> None:
+    fix = profile_rules.command_for(plan.profile, "setup")
+    with codex_config.write_lock():
+        for loaded in (plan.profile_file, plan.base_file):
+            if loaded.changed():
+                backup = codex_config.save(loaded, fix)
+                kept = f" (previous version: {backup})" if backup else ""
+                terminal.say(f"Wrote {loaded.path}{kept}")
+        if plan.fix_mode and not plan.profile_file.changed():
+            plan.profile_file.path.chmod(codex_config.FILE_MODE)
+            terminal.say(f"Made {plan.profile_file.path} private (mode 600)")
+
+
+def _store_secrets(plan: Plan) -> None:
+    for secret, value in plan.secrets.items():
+        backend = credentials.store(plan.profile, secret, value)
+        terminal.say(f"Saved the {SECRET_LABEL[secret]} in the keyring ({backend})")
+    for secret in plan.missing_secrets:
+        command = profile_rules.command_for(plan.profile, "token set")
+        if secret is not Secret.CLOUDFLARE:
+            command += f" --which {secret.value}"
+        terminal.say(f"No {SECRET_LABEL[secret]} stored yet: run {command}")
+
+
+def _report_sessions(profile: str, changed_at: float) -> None:
+    stale = sessions.running(profile, started_before=changed_at)
+    if stale:
+        terminal.say("These Codex sessions still run with the old settings; restart them:")
+        for line in sessions.describe(stale):
+            terminal.say(f"  {line}")
+
+
+def execute(options: SetupOptions, interactive: bool) -> int:
+    profile = resolve_profile(options.profile)
+    plan = build_plan(options, profile, interactive)
+    if not options.dry_run:
+        _collect_secrets(plan, options, interactive)
+    if not plan.changes_files:
+        terminal.say(
+            f"Profile {profile!r} is current ({plan.profile_file.path}); nothing to change."
+        )
+        if not options.dry_run:
+            _store_secrets(plan)
+        return int(ExitStatus.OK)
+    _show(plan)
+    if options.dry_run:
+        terminal.say("Dry run: nothing was written.")
+        return int(ExitStatus.OK)
+    if not _confirm(plan, options, interactive):
+        terminal.say("Nothing was written.")
+        return int(ExitStatus.FAILURE)
+    changed_at = time.time()
+    _write(plan)
+    _store_secrets(plan)
+    _report_sessions(profile, changed_at)
+    return int(ExitStatus.OK)
+
+
+def run(options: SetupOptions) -> int:
+    from codex_cf.main import is_interactive
+
+    interactive = is_interactive() and not options.yes and not options.token_stdin
+    return execute(options, interactive)
+
+
+def repair_for_launch(report: profile_rules.Report) -> profile_rules.ProfileFacts:
+    """The launch found the profile not current on a terminal: explain, offer setup, go on."""
+    terminal.say(f"codex-cf: profile {report.profile!r} is not ready for Codex:")
+    for finding in report.findings:
+        if not finding.ok:
+            terminal.say(f"  ✗ {finding.message}")
+    command = profile_rules.command_for(report.profile, "setup")
+    if not terminal.confirm(f"Run {command} now?", default=True):
+        failure = report.first_failure()
+        assert failure is not None
+        raise ProfileNotCurrent(f"profile {report.profile!r} is not usable", failure.fix)
+    execute(SetupOptions(profile=report.profile), interactive=True)
+    outcome = profile_rules.current_facts(report.profile)
+    if isinstance(outcome, profile_rules.ProfileFacts):
+        terminal.say("Starting Codex.")
+        return outcome
+    failure = outcome.first_failure()
+    assert failure is not None
+    raise ProfileNotCurrent(
+        f"profile {report.profile!r} is still not usable: {failure.message}", failure.fix
+    )

@@ -1,0 +1,196 @@
+"""`codex-cf token`: the secrets live in the OS keyring and are shown masked, except by `print`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from codex_cf import credentials, paths, profile_rules, terminal
+from codex_cf.commands.setup_cmd import SECRET_LABEL, resolve_profile
+from codex_cf.constants import SECRET_VARIABLE, ExitStatus, Secret
+from codex_cf.errors import (
+    ApiUnreachable,
+    TokenInactive,
+    TokenInvalid,
+    TokenMissing,
+    UsageError,
+)
+
+
+def _which_option(secret: Secret) -> str:
+    return "" if secret is Secret.CLOUDFLARE else f" --which {secret.value}"
+
+
+def _missing(profile: str, secret: Secret) -> TokenMissing:
+    return TokenMissing(
+        f"no {SECRET_LABEL[secret]} for profile {profile!r} in the keyring or "
+        f"${SECRET_VARIABLE[secret]}",
+        profile_rules.command_for(profile, "token set") + _which_option(secret),
+    )
+
+
+def shape_problem(secret: Secret, value: str) -> str | None:
+    """Cheap checks that catch a pasted wrong thing; never the token itself in the message."""
+    if any(c.isspace() for c in value):
+        return f"the {SECRET_LABEL[secret]} contains spaces"
+    if secret is Secret.OPENAI and not value.startswith("sk-"):
+        return "an OpenAI API key starts with sk-"
+    return None
+
+
+def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
+    label = SECRET_LABEL[secret]
+    from codex_cf.main import is_interactive
+
+    if from_stdin or not is_interactive():
+        value = terminal.read_secret_from_stdin(label)
+    else:
+        value = terminal.ask_secret(f"{label} for profile {profile!r} (input hidden)").strip()
+        if not value:
+            raise UsageError(f"no {label} was entered", "run the command again and paste it")
+        if "\n" in value:
+            raise UsageError(f"a {label} is one line", "paste only the token")
+    problem = shape_problem(secret, value)
+    if problem:
+        raise UsageError(f"{problem}; nothing was saved", "paste the value again")
+    return value
+
+
+def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> int:
+    profile = resolve_profile(profile_option)
+    value = read_new_secret(secret, profile, from_stdin)
+    backend = credentials.store(profile, secret, value)
+    terminal.say(
+        f"Saved the {SECRET_LABEL[secret]} for profile {profile!r} in the keyring ({backend})."
+    )
+    return int(ExitStatus.OK)
+
+
+def status(profile_option: str | None, secret: Secret) -> int:
+    profile = resolve_profile(profile_option)
+    variable = SECRET_VARIABLE[secret]
+    print(f"profile:  {profile}")
+    print(f"secret:   {SECRET_LABEL[secret]}")
+    env_value = os.environ.get(variable, "").strip()
+    backend = credentials.current_backend()
+    stored = credentials.get(profile, secret)
+    print(
+        f"keyring:  {backend} ({'stored ' + terminal.mask(stored) if stored else 'nothing stored'})"
+    )
+    if env_value:
+        print(f"source:   environment (${variable} is set and wins) {terminal.mask(env_value)}")
+    elif stored:
+        print(f"source:   keyring {terminal.mask(stored)}")
+    else:
+        print("source:   none")
+        raise _missing(profile, secret)
+    return int(ExitStatus.OK)
+
+
+def delete(profile_option: str | None, secret: Secret) -> int:
+    profile = resolve_profile(profile_option)
+    if credentials.delete(profile, secret):
+        terminal.say(
+            f"Deleted the {SECRET_LABEL[secret]} for profile {profile!r} from the keyring."
+        )
+    else:
+        terminal.say(f"No {SECRET_LABEL[secret]} for profile {profile!r} was in the keyring.")
+    if os.environ.get(SECRET_VARIABLE[secret]):
+        terminal.say(f"Note: ${SECRET_VARIABLE[secret]} is still set in this shell and wins.")
+    return int(ExitStatus.OK)
+
+
+def print_token(profile_option: str | None, secret: Secret) -> int:
+    """The one command that shows a secret in full: Codex's auth command and scripts read it."""
+    profile = resolve_profile(profile_option)
+    resolved = credentials.resolve(profile, secret)
+    if not resolved.value:
+        raise _missing(profile, secret)
+    sys.stdout.write(resolved.value + "\n")
+    sys.stdout.flush()
+    return int(ExitStatus.OK)
+
+
+def _account_id(profile: str) -> str | None:
+    report = profile_rules.check(profile)
+    document = report.document or {}
+    provider_id = document.get("model_provider")
+    provider = document.get("model_providers", {}).get(provider_id, {})
+    url = provider.get("base_url") if isinstance(provider, dict) else None
+    parts = profile_rules.split_gateway_url(url) if isinstance(url, str) else None
+    return parts[0] if parts else None
+
+
+def verify(profile_option: str | None) -> int:
+    from codex_cf import cloudflare_api
+
+    profile = resolve_profile(profile_option)
+    resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
+    if not resolved.value:
+        raise _missing(profile, Secret.CLOUDFLARE)
+    verdict = cloudflare_api.verify_token(resolved.value, _account_id(profile))
+    where = f"the Cloudflare API token from the {resolved.source}"
+    if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
+        print(f"✓ {where} is active ({verdict.detail})")
+        return int(ExitStatus.OK)
+    fix = profile_rules.command_for(profile, "token set")
+    if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
+        raise TokenInactive(
+            f"{where} is not active: {verdict.detail}", f"create a new token, then {fix}"
+        )
+    if verdict.status is cloudflare_api.TokenStatus.INVALID:
+        raise TokenInvalid(
+            f"Cloudflare rejected {where}: {verdict.detail}", f"check the token, then {fix}"
+        )
+    raise ApiUnreachable(
+        f"could not reach the Cloudflare API: {verdict.detail}",
+        "check the network and run codex-cf token verify again",
+    )
+
+
+def import_token(profile_option: str | None, secret: Secret) -> int:
+    """Move a secret from the environment into the keyring; point at the plain-text copies."""
+    from codex_cf import shells
+
+    profile = resolve_profile(profile_option)
+    variable = SECRET_VARIABLE[secret]
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        raise TokenMissing(
+            f"${variable} is not set in this shell, so there is nothing to import",
+            profile_rules.command_for(profile, "token set") + _which_option(secret),
+        )
+    problem = shape_problem(secret, value)
+    if problem:
+        raise UsageError(
+            f"${variable} does not look right: {problem}",
+            f"fix ${variable}, or use codex-cf token set",
+        )
+    backend = credentials.store(profile, secret, value)
+    terminal.say(
+        f"Saved ${variable} as the {SECRET_LABEL[secret]} for profile {profile!r} ({backend})."
+    )
+    exports = shells.find_exports([variable], paths.home())
+    if exports:
+        terminal.say("These lines still export it in plain text; delete them and open a new shell:")
+        for found in exports:
+            terminal.say(f"  {found.path}:{found.line}")
+    else:
+        terminal.say(f"Unset it in this shell: unset {variable}")
+    return int(ExitStatus.OK)
+
+
+def prompt_for_launch(profile: str, secret: Secret) -> str:
+    """The launch found no secret on a terminal: ask (hidden), offer to save, go on."""
+    label = SECRET_LABEL[secret]
+    terminal.say(f"codex-cf: no {label} for profile {profile!r} in the keyring.")
+    value = terminal.ask_secret(f"{label} (input hidden)").strip()
+    if not value:
+        raise _missing(profile, secret)
+    problem = shape_problem(secret, value)
+    if problem:
+        raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
+    if terminal.confirm("Save it in the keyring for next time?", default=True):
+        backend = credentials.store(profile, secret, value)
+        terminal.say(f"Saved ({backend}).")
+    return value

@@ -1,0 +1,273 @@
+"""The edits setup makes: codex-cf's keys in the profile, legacy entries in config.toml.
+
+Pure functions over tomlkit documents. They change only the keys codex-cf
+owns (SPEC "What current means"); tomlkit keeps every other byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+import tomlkit
+from tomlkit.items import Array, InlineTable, Table
+from tomlkit.toml_document import TOMLDocument
+
+from codex_cf import profile_rules
+from codex_cf.constants import (
+    AUTH_COMMAND_TIMEOUT_MS,
+    DEFAULT_MODEL,
+    DEFAULT_REASONING_EFFORT,
+    GATEWAY_AUTH_HEADER,
+    GATEWAY_AUTH_VARIABLE,
+    PROVIDER_ID,
+    PROVIDER_NAME,
+    SECRET_VARIABLE,
+    WIRE_API,
+    AuthMode,
+    Billing,
+    Secret,
+)
+from codex_cf.errors import ProfileNotCurrent
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What the profile should say after setup."""
+
+    profile: str
+    base_url: str
+    model: str | None  # None: keep what is there (the default only when absent)
+    reasoning_effort: str | None
+    auth_mode: AuthMode
+    billing: Billing
+    authenticated_gateway: bool
+    codex_cf_path: str | None  # command mode: the absolute path Codex runs
+
+    @property
+    def authorization(self) -> Secret | None:
+        if self.billing is Billing.BYOK:
+            return None
+        return Secret.OPENAI if self.billing is Billing.OWN_KEY else Secret.CLOUDFLARE
+
+    @property
+    def sends_gateway_header(self) -> bool:
+        return self.billing is Billing.BYOK or self.authenticated_gateway
+
+    def secrets(self) -> list[Secret]:
+        """The keyring items this layout needs, Cloudflare token first."""
+        needed = []
+        if self.authorization is Secret.CLOUDFLARE or self.sends_gateway_header:
+            needed.append(Secret.CLOUDFLARE)
+        if self.authorization is Secret.OPENAI:
+            needed.append(Secret.OPENAI)
+        return needed
+
+
+def _mapping(value: object) -> TypeGuard[Table | InlineTable]:
+    return isinstance(value, Table | InlineTable)
+
+
+def _set(container: MutableMapping[str, Any], key: str, value: Any) -> None:
+    """Assign only when different, so an unchanged key keeps its exact bytes."""
+    current = container.get(key)
+    unwrap = getattr(current, "unwrap", None)
+    plain = unwrap() if callable(unwrap) else current
+    if plain != value or key not in container:
+        container[key] = value
+
+
+def auth_args(profile: str, secret: Secret) -> list[str]:
+    args = ["token", "print", "--profile", profile]
+    if secret is not Secret.CLOUDFLARE:
+        args += ["--which", secret.value]
+    return args
+
+
+def _provider_table(document: TOMLDocument) -> Table | InlineTable:
+    """This profile's provider table, created under codex-cf's id when absent.
+
+    An existing `model_provider` that names a table keeps its id: `codex
+    resume` lists only sessions of the current provider, so renaming it would
+    orphan the user's history.
+    """
+    providers = document.get("model_providers")
+    if providers is None:
+        providers = tomlkit.table(is_super_table=True)
+        document["model_providers"] = providers
+    elif not _mapping(providers):
+        raise ProfileNotCurrent(
+            "model_providers in the profile is not a table; codex-cf will not guess",
+            "make model_providers a table (or remove it), then run codex-cf setup again",
+        )
+    current_id = document.get("model_provider")
+    if isinstance(current_id, str):
+        current = providers.get(current_id)
+        if _mapping(current):
+            return current
+    _set(document, "model_provider", PROVIDER_ID)
+    existing = providers.get(PROVIDER_ID)
+    if _mapping(existing):
+        return existing
+    table = tomlkit.table()
+    providers[PROVIDER_ID] = table
+    return table
+
+
+def _apply_authorization(provider: Table | InlineTable, desired: Desired) -> None:
+    secret = desired.authorization
+    if secret is None:
+        for key in ("env_key", "auth"):
+            if key in provider:
+                del provider[key]
+        return
+    if desired.auth_mode is AuthMode.ENV:
+        if "auth" in provider:
+            del provider["auth"]
+        current = provider.get("env_key")
+        keep = (
+            isinstance(current, str)
+            and profile_rules.valid_variable_name(str(current))
+            and profile_rules.secret_for_env_key(str(current)) is secret
+        )
+        if not keep:
+            _set(provider, "env_key", SECRET_VARIABLE[secret])
+        return
+    if "env_key" in provider:
+        del provider["env_key"]
+    assert desired.codex_cf_path is not None
+    auth = provider.get("auth")
+    created = not _mapping(auth)
+    if created:
+        auth = tomlkit.table()
+    assert _mapping(auth)
+    _set(auth, "command", desired.codex_cf_path)
+    _set(auth, "args", auth_args(desired.profile, secret))
+    _set(auth, "timeout_ms", AUTH_COMMAND_TIMEOUT_MS)
+    _set(auth, "refresh_interval_ms", 0)
+    if created:
+        auth.add(tomlkit.nl())
+        provider["auth"] = auth
+
+
+def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> str | None:
+    """Set or remove the cf-aig-authorization header; returns its variable."""
+    headers = provider.get("env_http_headers")
+    ours = None
+    if _mapping(headers):
+        ours = next((h for h in headers if str(h).lower() == GATEWAY_AUTH_HEADER), None)
+    if not desired.sends_gateway_header:
+        if ours is not None and _mapping(headers):
+            del headers[ours]
+            if not headers:
+                del provider["env_http_headers"]
+        return None
+    if headers is None:
+        headers = tomlkit.inline_table()
+        provider["env_http_headers"] = headers
+    elif not _mapping(headers):
+        raise ProfileNotCurrent(
+            "the provider's env_http_headers is not a table; codex-cf will not guess",
+            "make env_http_headers a table (or remove it), then run codex-cf setup again",
+        )
+    current = headers.get(ours) if ours is not None else None
+    if isinstance(current, str) and profile_rules.valid_variable_name(str(current)):
+        return str(current)
+    headers[ours or GATEWAY_AUTH_HEADER] = GATEWAY_AUTH_VARIABLE
+    return GATEWAY_AUTH_VARIABLE
+
+
+def _exclude(document: TOMLDocument, variables: list[str]) -> None:
+    """Merge the variables into shell_environment_policy.exclude, keeping the user's list."""
+    if not variables:
+        return
+    policy = document.get("shell_environment_policy")
+    if policy is None:
+        policy = tomlkit.table()
+        document["shell_environment_policy"] = policy
+    elif not _mapping(policy):
+        raise ProfileNotCurrent(
+            "shell_environment_policy in the profile is not a table, so it cannot take the "
+            "exclude list that hides the token from the agent's commands; nothing was written",
+            "make it a [shell_environment_policy] table, then run codex-cf setup again",
+        )
+    exclude = policy.get("exclude")
+    if exclude is None:
+        policy["exclude"] = list(variables)
+        return
+    if not isinstance(exclude, Array) or not all(isinstance(v, str) for v in exclude):
+        raise ProfileNotCurrent(
+            "shell_environment_policy.exclude in the profile is not a list of strings, so "
+            "codex-cf cannot add the token's variable to it; nothing was written",
+            "make exclude a list of variable names, then run codex-cf setup again",
+        )
+    for variable in variables:
+        if variable not in exclude:
+            exclude.append(variable)
+
+
+def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
+    """Make the document say what desired says, touching only codex-cf's keys."""
+    provider = _provider_table(document)
+    if "model" not in document or desired.model is not None:
+        _set(document, "model", desired.model or DEFAULT_MODEL)
+    if desired.reasoning_effort is not None or (
+        creating and "model_reasoning_effort" not in document
+    ):
+        _set(
+            document,
+            "model_reasoning_effort",
+            desired.reasoning_effort or DEFAULT_REASONING_EFFORT,
+        )
+    if "name" not in provider:
+        provider["name"] = PROVIDER_NAME
+    _set(provider, "base_url", desired.base_url)
+    _apply_authorization(provider, desired)
+    _set(provider, "wire_api", WIRE_API)
+    gateway_variable = _apply_gateway_header(provider, desired)
+    exported = []
+    env_key = provider.get("env_key")
+    if isinstance(env_key, str):
+        exported.append(str(env_key))
+    if gateway_variable:
+        exported.append(gateway_variable)
+    _exclude(document, exported)
+
+
+def chat_providers(document: TOMLDocument) -> list[str]:
+    providers = document.get("model_providers")
+    if not _mapping(providers):
+        return []
+    return [
+        str(name)
+        for name, table in providers.items()
+        if _mapping(table) and table.get("wire_api") == "chat"
+    ]
+
+
+def migrate_base_config(document: TOMLDocument, profile: str) -> list[str]:
+    """Remove what Codex >= 0.134 refuses or ignores; returns what was changed, in words."""
+    changes = []
+    if "profile" in document:
+        changes.append(f"remove the top-level profile = {document.unwrap()['profile']!r}")
+        del document["profile"]
+    profiles = document.get("profiles")
+    if _mapping(profiles) and profile in profiles:
+        changes.append(f"remove the legacy [profiles.{profile}] table")
+        del profiles[profile]
+        if not profiles:
+            del document["profiles"]
+    for name in chat_providers(document):
+        changes.append(f'set wire_api = "responses" for provider {name!r} (was "chat")')
+        document["model_providers"][name]["wire_api"] = WIRE_API
+    return changes
+
+
+def migrate_profile_chat(document: TOMLDocument) -> list[str]:
+    """Other providers in the profile with wire_api = "chat" stop Codex from starting too."""
+    changes = []
+    for name in chat_providers(document):
+        changes.append(f'set wire_api = "responses" for provider {name!r} in the profile')
+        document["model_providers"][name]["wire_api"] = WIRE_API
+    return changes
