@@ -29,8 +29,8 @@ from codex_cf import (
 )
 from codex_cf.constants import (
     DEFAULT_GATEWAY,
-    DEFAULT_PROFILE,
     DEFAULT_MODEL,
+    DEFAULT_PROFILE,
     DEFAULT_REASONING_EFFORT,
     PROFILE_ENV,
     REASONING_EFFORTS,

@@ -1,0 +1,167 @@
+"""`codex-cf setup` without a terminal: provisioning scripts and CI."""
+
+from __future__ import annotations
+
+import io
+import tomllib
+
+import pytest
+from helpers import profiles
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, assert_same_secret, fake_token
+
+from codex_cf import credentials, profile_rules
+from codex_cf.commands import setup_cmd
+from codex_cf.commands.setup_cmd import SetupOptions
+from codex_cf.constants import ExitStatus, Secret
+from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
+
+ACCOUNT = profiles.ACCOUNT
+
+
+def setup(**options: object) -> int:
+    return setup_cmd.execute(SetupOptions(**options), interactive=False)  # type: ignore[arg-type]
+
+
+def test_fresh_machine_gets_a_current_profile(home) -> None:
+    assert setup(account_id=ACCOUNT, no_token=True) == 0
+    assert profile_rules.check("cloudflare-aig").current
+    # Exactly the file Cloudflare's page asks people to write by hand.
+    assert home.profile().read_text() == profiles.CURRENT
+
+
+def test_setup_on_a_current_profile_changes_nothing(home, capsys) -> None:
+    setup(account_id=ACCOUNT, no_token=True)
+    before = home.profile().stat()
+    content = home.profile().read_bytes()
+    capsys.readouterr()
+    assert setup(no_token=True) == 0
+    assert "nothing to change" in capsys.readouterr().err
+    after = home.profile().stat()
+    assert home.profile().read_bytes() == content
+    assert after.st_mtime_ns == before.st_mtime_ns
+    assert not home.profile().with_name(home.profile().name + ".bak").exists()
+
+
+def test_missing_account_id_without_terminal_names_the_option(home) -> None:
+    with pytest.raises(UsageError, match="account ID is missing") as raised:
+        setup(no_token=True)
+    assert "--account-id" in (raised.value.fix or "")
+    assert not home.profile().exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"account_id": "1234"}, "32 hexadecimal"),
+        ({"account_id": ACCOUNT, "gateway": "Bad Slug"}, "gateway slug"),
+        ({"base_url": "http://example.com/v1"}, "unencrypted"),
+        ({"base_url": "https://gateway.ai.cloudflare.com/v1/<ACCOUNT_ID>/x/openai"}, "placeholder"),
+        ({"base_url": "https://x.test", "account_id": ACCOUNT}, "one or the other"),
+    ],
+)
+def test_invalid_values_are_refused_before_writing(home, options, message) -> None:
+    with pytest.raises(UsageError, match=message):
+        setup(no_token=True, **options)
+    assert not home.profile().exists()
+
+
+def test_custom_base_url_on_loopback(home) -> None:
+    url = "http://127.0.0.1:8080/v1/x"
+    setup(base_url=url, no_token=True)
+    document = tomllib.loads(home.profile().read_text())
+    assert document["model_providers"]["cloudflare-ai-gateway"]["base_url"] == url
+
+
+def test_dry_run_writes_nothing_and_shows_the_diff(home, capsys) -> None:
+    assert setup(account_id=ACCOUNT, no_token=True, dry_run=True) == 0
+    out = capsys.readouterr().out
+    assert "+++ " in out
+    assert '+base_url = "https://gateway.ai.cloudflare.com' in out
+    assert not home.profile().exists()
+
+
+def test_token_from_stdin_is_stored(home, monkeypatch) -> None:
+    token = fake_token()
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"  {token}\n"))
+    assert setup(account_id=ACCOUNT, token_stdin=True) == 0
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+    assert_absent(token, home.profile().read_text(), where="the profile")
+
+
+def test_missing_token_fails_before_anything_is_written(home) -> None:
+    with pytest.raises(TokenMissing, match="nothing was written"):
+        setup(account_id=ACCOUNT)
+    assert not home.profile().exists()
+
+
+def test_legacy_config_needs_yes_and_keeps_a_backup(home) -> None:
+    legacy = 'profile = "cloudflare-aig"\nmodel = "o3"  # mine\n'
+    config = home.codex_home / "config.toml"
+    config.write_text(legacy)
+    with pytest.raises(UsageError, match="legacy"):
+        setup(account_id=ACCOUNT, no_token=True)
+    assert config.read_text() == legacy
+    assert not home.profile().exists()
+    assert setup(account_id=ACCOUNT, no_token=True, yes=True) == 0
+    assert config.read_text() == 'model = "o3"  # mine\n'
+    assert config.with_name("config.toml.bak").read_text() == legacy
+    assert profile_rules.check("cloudflare-aig").current
+
+
+def test_malformed_config_is_never_overwritten(home) -> None:
+    config = home.codex_home / "config.toml"
+    config.write_text("profile = \n")
+    with pytest.raises(ProfileNotCurrent, match=r"line 1, column"):
+        setup(account_id=ACCOUNT, no_token=True, yes=True)
+    assert config.read_text() == "profile = \n"
+
+
+def test_group_writable_profile_is_made_private(home) -> None:
+    setup(account_id=ACCOUNT, no_token=True)
+    home.profile().chmod(0o666)
+    assert not profile_rules.check("cloudflare-aig").current
+    assert setup(no_token=True) == 0
+    assert profile_rules.check("cloudflare-aig").current
+
+
+def test_byok_with_command_auth_is_refused(home) -> None:
+    with pytest.raises(UsageError, match="byok"):
+        setup(account_id=ACCOUNT, billing="byok", auth_mode="command", no_token=True)
+
+
+def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(fake_token()))
+    with pytest.raises(TokenMissing, match="OpenAI API key"):
+        setup(account_id=ACCOUNT, billing="own-key", authenticated_gateway=True, token_stdin=True)
+    credentials.store("cloudflare-aig", Secret.OPENAI, "sk-" + fake_token("openai"))
+    monkeypatch.setattr("sys.stdin", io.StringIO(fake_token()))
+    assert (
+        setup(account_id=ACCOUNT, billing="own-key", authenticated_gateway=True, token_stdin=True)
+        == 0
+    )
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_rules.ProfileFacts)
+    assert [e.variable for e in facts.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
+
+
+def test_profile_option_and_variable(home, monkeypatch) -> None:
+    monkeypatch.setenv("CODEX_CF_PROFILE", "work")
+    setup(account_id=ACCOUNT, no_token=True)
+    assert home.profile("work").exists()
+    setup(profile="other", account_id=ACCOUNT, no_token=True)
+    assert home.profile("other").exists()
+
+
+def test_through_the_installed_command(home) -> None:
+    token = fake_token()
+    done = run_codex_cf("setup", "--account-id", ACCOUNT, "--token-stdin", stdin_text=token)
+    assert done.returncode == ExitStatus.OK, done.stderr
+    assert_absent(token, done.stdout, done.stderr)
+    again = run_codex_cf("setup")
+    assert again.returncode == 0
+    assert "nothing to change" in again.stderr
+    bad = run_codex_cf("setup", "--account-id", "nope")
+    assert bad.returncode == ExitStatus.USAGE
+    assert bad.stderr.count("\n") <= 2
+    assert "Traceback" not in bad.stderr
