@@ -1,0 +1,27 @@
+"""Driving codex-cf through a real pseudo-terminal, as a person at a keyboard would."""
+
+from __future__ import annotations
+
+import os
+
+import pexpect
+
+from helpers import real_parts
+
+
+def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> pexpect.spawn:
+    child = pexpect.spawn(
+        real_parts.codex_cf(),
+        list(args),
+        env=env if env is not None else dict(os.environ),
+        encoding="utf-8",
+        timeout=timeout,
+        dimensions=(40, 160),
+    )
+    return child
+
+
+def finish(child: pexpect.spawn, timeout: float = 30) -> int:
+    child.expect(pexpect.EOF, timeout=timeout)
+    child.close()
+    return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)
