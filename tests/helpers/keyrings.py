@@ -19,7 +19,7 @@ FILE_ENV = "CODEX_CF_TEST_KEYRING_FILE"
 
 
 class FileKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]  # never chosen or chained unless named
 
     def _path(self) -> Path:
         return Path(os.environ[FILE_ENV])
@@ -48,7 +48,7 @@ class FileKeyring(KeyringBackend):
 class RaisingKeyring(KeyringBackend):
     """A backend whose every call fails, its message carrying the password it was given."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]  # never chosen or chained unless named
 
     def get_password(self, service: str, username: str) -> str | None:
         raise RuntimeError("backend exploded")
@@ -63,7 +63,7 @@ class RaisingKeyring(KeyringBackend):
 class HangingKeyring(KeyringBackend):
     """A backend that never answers (a Secret Service stuck behind a prompt)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]  # never chosen or chained unless named
 
     def get_password(self, service: str, username: str) -> str | None:
         time.sleep(3600)
@@ -77,7 +77,7 @@ class HangingKeyring(KeyringBackend):
 
 
 class LockedKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]  # never chosen or chained unless named
 
     def get_password(self, service: str, username: str) -> str | None:
         raise KeyringLocked("Failed to unlock the collection!")

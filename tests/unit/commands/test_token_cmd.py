@@ -1,0 +1,117 @@
+"""`codex-cf token`: stored in the keyring, shown masked, printed only by `print`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from helpers import profiles
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, assert_same_secret, fake_token
+
+from codex_cf import credentials
+from codex_cf.constants import ExitStatus, Secret
+
+
+def test_set_from_stdin_strips_whitespace(home) -> None:
+    token = fake_token()
+    done = run_codex_cf("token", "set", "--stdin", stdin_text=f"\n  {token}  \n")
+    assert done.returncode == 0, done.stderr
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+    assert_absent(token, done.stdout, done.stderr)
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "line-one\nline-two\n"])
+def test_set_refuses_empty_or_multi_line_input(home, text) -> None:
+    done = run_codex_cf("token", "set", "--stdin", stdin_text=text)
+    assert done.returncode == ExitStatus.USAGE
+    assert credentials.get("cloudflare-aig", Secret.CLOUDFLARE) is None
+
+
+def test_without_terminal_set_reads_stdin_even_without_the_flag(home) -> None:
+    token = fake_token()
+    assert run_codex_cf("token", "set", stdin_text=token).returncode == 0
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+
+
+def test_openai_key_is_checked_for_shape(home) -> None:
+    done = run_codex_cf("token", "set", "--which", "openai", "--stdin", stdin_text="not-a-key")
+    assert done.returncode == ExitStatus.USAGE
+    assert "sk-" in done.stderr
+    key = "sk-" + fake_token("openai")
+    assert run_codex_cf("token", "set", "--which", "openai", stdin_text=key).returncode == 0
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.OPENAI), key)
+    assert credentials.get("cloudflare-aig", Secret.CLOUDFLARE) is None
+
+
+def test_status_masks_to_the_last_four_characters(home) -> None:
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    done = run_codex_cf("token", "status")
+    assert done.returncode == 0
+    assert "source:   keyring …" + token[-4:] in done.stdout
+    assert token[-5:] not in done.stdout
+    assert "FileKeyring" in done.stdout  # the backend is named
+    assert_absent(token, done.stdout, done.stderr)
+
+
+def test_status_says_the_environment_wins(home) -> None:
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    env_token = fake_token("env")
+    done = run_codex_cf("token", "status", env=dict(os.environ, CLOUDFLARE_API_KEY=env_token))
+    assert "source:   environment" in done.stdout
+    assert_absent(env_token, done.stdout, done.stderr)
+
+
+def test_status_without_token_exits_4(home) -> None:
+    done = run_codex_cf("token", "status")
+    assert done.returncode == ExitStatus.TOKEN_MISSING
+    assert "source:   none" in done.stdout
+    assert "codex-cf token set" in done.stderr
+
+
+def test_print_is_the_one_command_that_shows_the_token(home) -> None:
+    token = fake_token()
+    credentials.store("work", Secret.CLOUDFLARE, token)
+    done = run_codex_cf("token", "print", "--profile", "work")
+    assert done.returncode == 0
+    assert_same_secret(done.stdout.rstrip("\n"), token, "printed token")
+    assert done.stderr == ""
+
+
+def test_print_on_a_miss_is_one_line_on_stderr(home) -> None:
+    done = run_codex_cf("token", "print")
+    assert done.returncode == ExitStatus.TOKEN_MISSING
+    assert done.stdout == ""
+    assert done.stderr.startswith("codex-cf: no Cloudflare API token")
+
+
+def test_delete_is_idempotent(home) -> None:
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    first = run_codex_cf("token", "delete")
+    assert first.returncode == 0
+    assert "Deleted" in first.stderr
+    assert credentials.get("cloudflare-aig", Secret.CLOUDFLARE) is None
+    second = run_codex_cf("token", "delete")
+    assert second.returncode == 0
+    assert "No Cloudflare API token" in second.stderr
+
+
+def test_items_are_separate_per_profile_and_secret(home) -> None:
+    tokens = {name: fake_token(name) for name in ("a", "b")}
+    for name, token in tokens.items():
+        credentials.store(name, Secret.CLOUDFLARE, token)
+    key = "sk-" + fake_token()
+    credentials.store("a", Secret.OPENAI, key)
+    assert_same_secret(credentials.get("a", Secret.CLOUDFLARE), tokens["a"])
+    assert_same_secret(credentials.get("b", Secret.CLOUDFLARE), tokens["b"])
+    assert_same_secret(credentials.get("a", Secret.OPENAI), key)
+    assert credentials.get("b", Secret.OPENAI) is None
+
+
+def test_profile_file_never_holds_the_token(home) -> None:
+    token = fake_token()
+    run_codex_cf("setup", "--account-id", profiles.ACCOUNT, "--token-stdin", stdin_text=token)
+    for path in home.root.rglob("*"):
+        if path.is_file() and path != home.keyring_file:
+            assert_absent(token, path.read_bytes(), where=str(path))
