@@ -5,12 +5,12 @@ from __future__ import annotations
 import tomllib
 
 import pexpect
-from helpers import profiles
-from helpers.terminal import finish, spawn
-from helpers.tokens import assert_absent, assert_same_secret, digest, fake_token
 
 from codex_cf import credentials, profile_rules
 from codex_cf.constants import ExitStatus, Secret
+from helpers import profiles
+from helpers.terminal import finish, spawn
+from helpers.tokens import assert_absent, assert_same_secret, digest, fake_token
 
 
 def answer_wizard(child: pexpect.spawn, token: str) -> None:
@@ -63,7 +63,7 @@ def test_refusing_the_diff_writes_nothing(home) -> None:
 
 
 def test_update_asks_only_for_what_is_missing(home) -> None:
-    profiles.write(home.profile(), profiles.CURRENT + '\n[tui]\nnotifications = true # mine\n')
+    profiles.write(home.profile(), profiles.CURRENT + "\n[tui]\nnotifications = true # mine\n")
     credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
     child = spawn("setup", "--gateway", "other")
     child.expect_exact("Write these changes? [Y/n] ")

@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
+
+from codex_cf import credentials, launch_cache, secret_service
+from codex_cf.constants import ExitStatus, Secret
 from helpers import profiles, stand_in_codex
 from helpers.process import run_codex_cf
 from helpers.secret_service import SecretServiceSession
 from helpers.tokens import assert_absent, assert_same_secret, digest, fake_token
-
-from codex_cf import credentials, launch_cache, secret_service
-from codex_cf.constants import ExitStatus, Secret
 
 
 def _username(request: pytest.FixtureRequest) -> str:
@@ -124,7 +124,7 @@ def test_a_miss_and_a_locked_collection_fall_back(tmp_path, home, monkeypatch) -
         assert secret_service.lookup("present", dict(os.environ)) is not None
         session.lock()
         assert secret_service.lookup("present", dict(os.environ)) is None
-        # keyring itself then tries to unlock (no prompt is possible here) and fails in bounded time.
+        # keyring then tries to unlock (no prompt is possible here): it fails in bounded time.
         profiles.write(home.profile("present"))
         started = time.monotonic()
         done = run_codex_cf("-p", "present", "exec", "hi", timeout=30)
@@ -228,7 +228,8 @@ from codex_cf import credentials, secret_service
 from codex_cf.constants import Secret
 print(type(keyring.get_keyring()).__name__)
 credentials.get(sys.argv[1], Secret.CLOUDFLARE)
-print(secret_service.lookup(sys.argv[1], dict(os.environ)) == credentials.get(sys.argv[1], Secret.CLOUDFLARE))
+fast = secret_service.lookup(sys.argv[1], dict(os.environ))
+print(fast == credentials.get(sys.argv[1], Secret.CLOUDFLARE))
 """
 
 

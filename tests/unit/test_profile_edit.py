@@ -93,7 +93,10 @@ def test_policy_that_cannot_take_an_exclude_list_is_refused(start: str) -> None:
 
 
 def test_dotted_and_inline_policies_take_the_exclude_list() -> None:
-    for start in ('shell_environment_policy.inherit = "core"\n', 'shell_environment_policy = { inherit = "all" }\n'):
+    for start in (
+        'shell_environment_policy.inherit = "core"\n',
+        'shell_environment_policy = { inherit = "all" }\n',
+    ):
         text = edited(start, desired(), creating=True)
         assert tomllib.loads(text)["shell_environment_policy"]["exclude"] == ["CLOUDFLARE_API_KEY"]
 
@@ -158,11 +161,9 @@ _key = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
     lambda k: k not in {"model", "model_provider", "model_reasoning_effort", "profile"}
 )
 _scalar = st.one_of(
-    st.integers(-10**6, 10**6),
+    st.integers(-(10**6), 10**6),
     st.booleans(),
-    st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20
-    ),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=20),
     st.lists(st.integers(0, 99), max_size=3),
 )
 
@@ -173,9 +174,13 @@ def user_content(draw: st.DrawFn) -> str:
     lines = ["# my notes: keep me"]
     for key, value in draw(st.dictionaries(_key, _scalar, max_size=4)).items():
         lines.append(f"{key} = {tomlkit.item(value).as_string()}  # about {key}")
-    for index, project in enumerate(draw(st.lists(st.from_regex(r"/[a-z/]{1,15}", fullmatch=True), max_size=4, unique=True))):
+    for index, project in enumerate(
+        draw(st.lists(st.from_regex(r"/[a-z/]{1,15}", fullmatch=True), max_size=4, unique=True))
+    ):
         lines.append(f'\n[projects."{project}"]\ntrust_level = "trusted" # {index}')
-    for name, table in draw(st.dictionaries(_key, st.dictionaries(_key, _scalar, max_size=3), max_size=3)).items():
+    for name, table in draw(
+        st.dictionaries(_key, st.dictionaries(_key, _scalar, max_size=3), max_size=3)
+    ).items():
         lines.append(f"\n[tool_{name}]")
         lines.extend(f"{k} = {tomlkit.item(v).as_string()}" for k, v in table.items())
     return "\n".join(lines) + "\n"
@@ -190,21 +195,31 @@ def assert_only_additions(original: str, new: str) -> None:
 
 def _foreign(text: str) -> dict[str, object]:
     document = tomllib.loads(text)
-    ours = {"model_provider", "model", "model_reasoning_effort", "model_providers", "shell_environment_policy"}
+    ours = {
+        "model_provider",
+        "model",
+        "model_reasoning_effort",
+        "model_providers",
+        "shell_environment_policy",
+    }
     return {k: v for k, v in document.items() if k not in ours}
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(user_content(), st.sampled_from(list(Billing)), st.booleans())
 def test_user_content_survives_setup(content: str, billing: Billing, authenticated: bool) -> None:
-    text = edited(content, desired(billing=billing, authenticated_gateway=authenticated), creating=True)
+    text = edited(
+        content, desired(billing=billing, authenticated_gateway=authenticated), creating=True
+    )
     assert_only_additions(content, text)
     assert _foreign(text) == _foreign(content)
     facts(text)
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-@given(user_content(), st.lists(st.sampled_from(list(Billing)), min_size=1, max_size=4), st.booleans())
+@given(
+    user_content(), st.lists(st.sampled_from(list(Billing)), min_size=1, max_size=4), st.booleans()
+)
 def test_switching_layouts_and_modes_keeps_foreign_keys(
     content: str, layouts: list[Billing], command: bool
 ) -> None:
@@ -223,7 +238,8 @@ def test_switching_layouts_and_modes_keeps_foreign_keys(
 
 def test_legacy_config_entries_are_migrated() -> None:
     document = tomlkit.parse(
-        'profile = "cloudflare-aig"\nmodel = "o3" # mine\n\n[profiles.cloudflare-aig]\nmodel = "x"\n\n'
+        'profile = "cloudflare-aig"\nmodel = "o3" # mine\n\n'
+        '[profiles.cloudflare-aig]\nmodel = "x"\n\n'
         '[profiles.other]\nmodel = "y"\n\n[model_providers.old]\nname = "o"\nwire_api = "chat"\n'
     )
     changes = profile_edit.migrate_base_config(document, "cloudflare-aig")

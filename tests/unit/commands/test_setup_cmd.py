@@ -6,15 +6,15 @@ import io
 import tomllib
 
 import pytest
-from helpers import profiles
-from helpers.process import run_codex_cf
-from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
 from codex_cf import credentials, profile_rules
 from codex_cf.commands import setup_cmd
 from codex_cf.commands.setup_cmd import SetupOptions
 from codex_cf.constants import ExitStatus, Secret
 from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
+from helpers import profiles
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
 ACCOUNT = profiles.ACCOUNT
 

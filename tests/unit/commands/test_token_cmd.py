@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import profiles
-from helpers.process import run_codex_cf
-from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
 from codex_cf import credentials
 from codex_cf.constants import ExitStatus, Secret
+from helpers import profiles
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
 
 def test_set_from_stdin_strips_whitespace(home) -> None:
