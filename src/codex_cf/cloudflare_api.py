@@ -1,0 +1,598 @@
+"""What `token verify` and `doctor` ask Cloudflare, and the gateway probe.
+
+Standard library only (doctor may run where nothing else works), every
+request bounded by a timeout, and every outcome a value: a rejected token or
+an unreachable API is something to tell the user, not a traceback. No result
+carries the token: details are built from statuses and Cloudflare's own
+messages, scrubbed of every credential sent.
+
+Redirects are never followed: urllib would resend the Authorization header
+to wherever a redirect points. Credentials go over https only, or plain
+http to a loopback host (the tests' fakes), as for a profile's base_url.
+"""
+
+from __future__ import annotations
+
+import enum
+import http.client
+import ipaddress
+import json
+import os
+import re
+import socket
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from codex_cf import __version__
+from codex_cf.bounded import DeadlineExceeded, call_with_deadline
+from codex_cf.constants import API_BASE_DEFAULT, API_BASE_ENV, BEARER_PREFIX
+
+DEFAULT_TIMEOUT = 10.0
+
+_USER_AGENT = f"codex-cf/{__version__}"
+_MAX_BODY = 1 << 20
+_MAX_MESSAGE = 200
+# Cloudflare tokens are printable ASCII without spaces; anything else cannot
+# be one, and http.client would put the raw value in its ValueError.
+_TOKEN_SHAPE = re.compile(r"[\x21-\x7e]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+# Error codes that mean "this is not a usable token" rather than "this token
+# may not do that": 1000 Invalid API Token; 6003 Invalid request headers and
+# its chained 6111 Invalid format for Authorization header.
+_TOKEN_REJECTED_CODES = frozenset({1000, 6003, 6111})
+
+
+class TokenStatus(enum.StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"  # disabled or expired: `cloudflare_status` says which
+    INVALID = "invalid"  # Cloudflare rejected it
+    UNREACHABLE = "unreachable"  # no verdict: DNS, TLS, connection, timeout, 429, 5xx
+
+
+class TokenKind(enum.StrEnum):
+    """Which verify endpoint gave the verdict."""
+
+    USER = "user"
+    ACCOUNT = "account"
+
+
+class GatewayStatus(enum.StrEnum):
+    FOUND = "found"
+    MISSING = "missing"
+    FORBIDDEN = "forbidden"  # the token lacks AI Gateway Read
+    INVALID = "invalid"
+    UNREACHABLE = "unreachable"
+
+
+class ProbeStatus(enum.StrEnum):
+    REACHABLE = "reachable"
+    AUTH_REJECTED = "auth-rejected"  # the gateway itself refused the credentials
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class TokenVerdict:
+    status: TokenStatus
+    detail: str
+    kind: TokenKind | None = None
+    cloudflare_status: str | None = None  # "active", "disabled" or "expired" as Cloudflare said
+    token_id: str | None = None  # Cloudflare's identifier tag, not the secret
+    expires_on: str | None = None
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewayLookup:
+    status: GatewayStatus
+    detail: str
+    authentication: bool = False  # Authenticated Gateway: requests need cf-aig-authorization
+    byok_only: bool | None = None  # "Require provider credentials"; None: not in the answer
+    # The gateway object as Cloudflare sent it, with any "authorization" value
+    # (OpenTelemetry, Stripe) redacted; kept out of the repr all the same.
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class GatewayProbe:
+    status: ProbeStatus
+    detail: str
+    http_status: int | None = None
+    # The gateway let the request through and the provider behind it refused
+    # the credentials: a wrong own key, or (Unified Billing) no provider key
+    # on a request that is not billed through Cloudflare.
+    provider_rejected: bool = False
+
+
+def verify_token(
+    token: str,
+    account_id: str | None,
+    *,
+    api_base: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> TokenVerdict:
+    """Ask Cloudflare whether `token` is active.
+
+    `GET /client/v4/user/tokens/verify` answers an account-owned token exactly
+    as it answers a bad one (HTTP 401, error 1000 "Invalid API Token"), so a
+    rejection there is checked again at `/client/v4/accounts/<id>/tokens/verify`
+    when the account ID is known; that endpoint's verdict stands. Each of the
+    (at most two) requests has its own `timeout`.
+    """
+    problem = _token_shape_problem(token)
+    if problem:
+        return TokenVerdict(TokenStatus.INVALID, problem)
+    base = _api_base(api_base)
+    user = _verify_at(
+        f"{base}/client/v4/user/tokens/verify",
+        token,
+        TokenKind.USER,
+        described="user token",
+        rejected_as="a user token",
+        timeout=timeout,
+    )
+    if user.status is not TokenStatus.INVALID:
+        return user
+    if not account_id:
+        return replace(
+            user,
+            detail=f"{user.detail}; an account-owned token can only be checked with its account ID",
+        )
+    owner = f"account-owned token of account {account_id}"
+    return _verify_at(
+        f"{base}/client/v4/accounts/{_segment(account_id)}/tokens/verify",
+        token,
+        TokenKind.ACCOUNT,
+        described=owner,
+        rejected_as=f"both a user token and an {owner}",
+        timeout=timeout,
+    )
+
+
+def gateway_settings(
+    token: str,
+    account_id: str,
+    gateway: str,
+    *,
+    api_base: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> GatewayLookup:
+    """Read a gateway's settings: `GET /client/v4/accounts/<id>/ai-gateway/gateways/<slug>`.
+
+    Free, and needs AI Gateway Read. Cloudflare answers 403 with error 10000
+    "Authentication error" when the token lacks that permission, and error
+    1000 when the token itself is bad; 404 when there is no such gateway.
+    """
+    problem = _token_shape_problem(token)
+    if problem:
+        return GatewayLookup(GatewayStatus.INVALID, problem)
+    base = _api_base(api_base)
+    name = f"gateway {gateway!r} of account {account_id}"
+    url = (
+        f"{base}/client/v4/accounts/{_segment(account_id)}/ai-gateway/gateways/{_segment(gateway)}"
+    )
+    headers = {"Authorization": BEARER_PREFIX + token}
+    try:
+        answer = _get(url, headers, timeout)
+    except _Unreachable as error:
+        return GatewayLookup(
+            GatewayStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}"
+        )
+    code = answer.status
+    trouble = _server_trouble(code, base)
+    envelope = _envelope(answer.body)
+    if trouble or envelope is None:
+        detail = trouble or _not_cloudflare(base, code)
+        return GatewayLookup(GatewayStatus.UNREACHABLE, detail, http_status=code)
+    said = _cloudflare_said(code, envelope, (token,))
+    result = envelope.get("result")
+    if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, dict):
+        authentication = result.get("authentication") is True
+        byok_only = result.get("byok_only")
+        byok = byok_only if isinstance(byok_only, bool) else None
+        return GatewayLookup(
+            GatewayStatus.FOUND,
+            f"Cloudflare has the {name}: authenticated gateway "
+            f"{'on' if authentication else 'off'}, provider credentials required "
+            f"(byok_only) {'on' if byok else 'off' if byok is False else 'not reported'}",
+            authentication=authentication,
+            byok_only=byok,
+            raw=_redacted(result),
+            http_status=code,
+        )
+    if code == 401 or _error_codes(envelope) & _TOKEN_REJECTED_CODES:
+        return GatewayLookup(
+            GatewayStatus.INVALID, f"Cloudflare rejected the token ({said})", http_status=code
+        )
+    if code == 403:
+        return GatewayLookup(
+            GatewayStatus.FORBIDDEN,
+            f"the token may not read the {name}: it needs the AI Gateway Read permission ({said})",
+            http_status=code,
+        )
+    if code in (400, 404):
+        return GatewayLookup(
+            GatewayStatus.MISSING, f"Cloudflare has no {name} ({said})", http_status=code
+        )
+    return GatewayLookup(
+        GatewayStatus.UNREACHABLE, f"unexpected answer from Cloudflare ({said})", http_status=code
+    )
+
+
+def probe_gateway(
+    base_url: str,
+    headers: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> GatewayProbe:
+    """Prove DNS, TLS and the gateway's authentication with `GET <base_url>/models`.
+
+    A model list runs no model and costs nothing, yet it passes through the
+    gateway's checks like any request: an Authenticated Gateway refuses a
+    missing or bad Cloudflare token with its own 401, error 2009 (Cloudflare
+    docs PR #31050: "AiGatewayError", internal code 2009). Behind those
+    checks the gateway forwards the GET to the provider, whose own 401
+    (OpenAI's `{"error": {...}}`, a wrong own key, or no key at all where
+    Unified Billing does not pay for a model list) means the gateway was
+    passed: REACHABLE with `provider_rejected`. 401/403 in any other shape
+    is the gateway's: AUTH_REJECTED. 5xx, timeouts and network errors:
+    UNREACHABLE. Never a POST to /responses, which would run a model.
+
+    `headers` are sent as given (Authorization, cf-aig-authorization);
+    a value HTTP cannot carry is a caller's bug: ValueError naming the header.
+    """
+    for name, value in headers.items():
+        if not _HEADER_VALUE.fullmatch(value):
+            raise ValueError(f"the {name} header holds characters HTTP cannot carry")
+    url = f"{base_url.rstrip('/')}/models"
+    origin = _origin(url)
+    secrets = _header_secrets(headers.values())
+    try:
+        answer = _get(url, headers, timeout)
+    except _Unreachable as error:
+        return GatewayProbe(
+            ProbeStatus.UNREACHABLE, f"cannot reach the gateway at {origin}: {error}"
+        )
+    code = answer.status
+    data = _json(answer.body)
+    message = _first_message(data, secrets)
+    said = f"HTTP {code}: {message}" if message else f"HTTP {code}"
+    if code in (401, 403):
+        if _is_provider_error(data):
+            return GatewayProbe(
+                ProbeStatus.REACHABLE,
+                f"the gateway at {origin} let the request through; "
+                f"the provider behind it refused the credentials ({said})",
+                http_status=code,
+                provider_rejected=True,
+            )
+        return GatewayProbe(
+            ProbeStatus.AUTH_REJECTED,
+            f"the gateway at {origin} refused the credentials ({said})",
+            http_status=code,
+        )
+    if code >= 500:
+        return GatewayProbe(
+            ProbeStatus.UNREACHABLE,
+            f"the gateway at {origin} answered with a server error ({said})",
+            http_status=code,
+        )
+    return GatewayProbe(
+        ProbeStatus.REACHABLE, f"the gateway at {origin} answered ({said})", http_status=code
+    )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+
+
+class _Unreachable(Exception):
+    """No HTTP answer; the message says why, in words."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then hands the 3xx back as an HTTPError
+
+
+def _get(url: str, headers: Mapping[str, str], timeout: float) -> _Answer:
+    """One GET, bounded as a whole: the socket timeout alone misses DNS and trickling bodies."""
+    refusal = _insecure(url)
+    if refusal:
+        raise _Unreachable(refusal)
+    # The scheme is http or https: _insecure refused anything else.
+    request = urllib.request.Request(  # noqa: S310
+        url, headers={"User-Agent": _USER_AGENT, **headers}, method="GET"
+    )
+    opener = urllib.request.build_opener(
+        _NoRedirect, urllib.request.HTTPSHandler(context=ssl.create_default_context())
+    )
+
+    def attempt() -> _Answer:
+        try:
+            with opener.open(request, timeout=timeout) as response:
+                return _Answer(response.status, response.read(_MAX_BODY))
+        except urllib.error.HTTPError as error:
+            with error:
+                return _Answer(error.code, error.read(_MAX_BODY))
+
+    try:
+        return call_with_deadline(attempt, timeout)
+    except DeadlineExceeded:
+        raise _Unreachable(f"no answer within {timeout:g} s") from None
+    except (OSError, http.client.HTTPException) as error:
+        raise _Unreachable(_network_trouble(error, timeout)) from None
+    except ValueError:
+        raise _Unreachable(f"{url!r} is not a usable URL") from None
+
+
+def _network_trouble(error: BaseException, timeout: float) -> str:
+    reason: object = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, socket.gaierror):
+        return "the host name does not resolve (DNS)"
+    if isinstance(reason, ssl.SSLCertVerificationError):
+        return f"the TLS certificate check failed ({reason.verify_message})"
+    if isinstance(reason, ssl.SSLError):
+        return f"the TLS handshake failed ({reason.reason or 'no reason given'})"
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, ConnectionError):
+        return "the connection was dropped"
+    if isinstance(reason, http.client.HTTPException):
+        return "the answer was not valid HTTP"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason)
+
+
+def _insecure(url: str) -> str | None:
+    """Why credentials must not go to `url`, or None when they may."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and _is_loopback(parts.hostname):
+        return None
+    return "codex-cf sends credentials only over https, or plain http to a loopback host"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _api_base(explicit: str | None) -> str:
+    return (explicit or os.environ.get(API_BASE_ENV) or API_BASE_DEFAULT).rstrip("/")
+
+
+def _segment(value: str) -> str:
+    """One path segment: an ID cannot reach another endpoint."""
+    return urllib.parse.quote(value, safe="")
+
+
+def _token_shape_problem(token: str) -> str | None:
+    if not token:
+        return "the token is empty"
+    if not _TOKEN_SHAPE.fullmatch(token):
+        return (
+            "the token holds spaces or characters outside printable ASCII, "
+            "which no Cloudflare token does"
+        )
+    return None
+
+
+def _verify_at(
+    url: str,
+    token: str,
+    kind: TokenKind,
+    *,
+    described: str,
+    rejected_as: str,
+    timeout: float,
+) -> TokenVerdict:
+    base = _origin(url)
+    try:
+        answer = _get(url, {"Authorization": BEARER_PREFIX + token}, timeout)
+    except _Unreachable as error:
+        return TokenVerdict(
+            TokenStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}", kind
+        )
+    code = answer.status
+    trouble = _server_trouble(code, base)
+    envelope = _envelope(answer.body)
+    if trouble or envelope is None:
+        detail = trouble or _not_cloudflare(base, code)
+        return TokenVerdict(TokenStatus.UNREACHABLE, detail, kind, http_status=code)
+    said = _cloudflare_said(code, envelope, (token,))
+    result = envelope.get("result")
+    if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, dict):
+        status, detail = _token_state(result, described)
+        return TokenVerdict(
+            status,
+            detail,
+            kind,
+            cloudflare_status=_text(result.get("status")),
+            token_id=_text(result.get("id")),
+            expires_on=_text(result.get("expires_on")),
+            http_status=code,
+        )
+    if 400 <= code < 500:
+        detail = f"Cloudflare rejected the token as {rejected_as} ({said})"
+        return TokenVerdict(TokenStatus.INVALID, detail, kind, http_status=code)
+    detail = f"unexpected answer from Cloudflare ({said})"
+    return TokenVerdict(TokenStatus.UNREACHABLE, detail, kind, http_status=code)
+
+
+def _token_state(result: Mapping[str, Any], described: str) -> tuple[TokenStatus, str]:
+    state = result.get("status")
+    expires_on = _text(result.get("expires_on"))
+    if state == "active":
+        until = f"; it expires on {expires_on}" if expires_on else ""
+        return TokenStatus.ACTIVE, f"Cloudflare says the token is active ({described}){until}"
+    if state == "disabled":
+        return TokenStatus.INACTIVE, f"Cloudflare says the token is disabled ({described})"
+    if state == "expired":
+        when = f" on {expires_on}" if expires_on else ""
+        return TokenStatus.INACTIVE, f"Cloudflare says the token expired{when} ({described})"
+    return (
+        TokenStatus.UNREACHABLE,
+        f"Cloudflare answered with a token status codex-cf does not know: {_text(state)!r}",
+    )
+
+
+def _server_trouble(code: int, base: str) -> str | None:
+    """Answers that give no verdict: rate limits, server errors, redirects."""
+    if code == 429:
+        return "Cloudflare is rate-limiting requests (HTTP 429); try again in a minute"
+    if code >= 500:
+        return f"the Cloudflare API at {base} has a server error (HTTP {code})"
+    if 300 <= code < 400:
+        return (
+            f"{base} answered with a redirect (HTTP {code}), "
+            "which codex-cf does not follow with a token"
+        )
+    return None
+
+
+def _not_cloudflare(base: str, code: int) -> str:
+    return (
+        f"the answer from {base} (HTTP {code}) is not the Cloudflare API's; "
+        f"check {API_BASE_ENV} if it is set"
+    )
+
+
+def _json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except ValueError:  # also UnicodeDecodeError
+        return None
+
+
+def _envelope(body: bytes) -> dict[str, Any] | None:
+    """Cloudflare's `{"success": bool, "errors": [...], "result": ...}`, or None."""
+    data = _json(body)
+    if isinstance(data, dict) and isinstance(data.get("success"), bool):
+        return data
+    return None
+
+
+def _error_items(envelope: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Errors and their `error_chain`s, flattened."""
+    items: list[Mapping[str, Any]] = []
+    pending = list(envelope.get("errors") or [])
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, Mapping):
+            items.append(item)
+            pending.extend(item.get("error_chain") or [])
+    return items
+
+
+def _error_codes(envelope: Mapping[str, Any]) -> set[int]:
+    return {item["code"] for item in _error_items(envelope) if isinstance(item.get("code"), int)}
+
+
+def _cloudflare_said(code: int, envelope: Mapping[str, Any], secrets: Iterable[str]) -> str:
+    messages = [
+        f"{item['message']} ({item['code']})"
+        if isinstance(item.get("code"), int)
+        else item["message"]
+        for item in _error_items(envelope)
+        if isinstance(item.get("message"), str)
+    ]
+    text = _scrub("; ".join(messages), secrets)
+    return f"HTTP {code}: {text}" if text else f"HTTP {code}"
+
+
+def _first_message(data: object, secrets: Iterable[str]) -> str:
+    """The first `message` string anywhere in a JSON answer, scrubbed and shortened."""
+    if isinstance(data, Mapping):
+        if isinstance(data.get("message"), str):
+            return _scrub(data["message"], secrets)
+        values: Iterable[object] = data.values()
+    elif isinstance(data, list):
+        values = data
+    else:
+        return ""
+    for value in values:
+        found = _first_message(value, secrets)
+        if found:
+            return found
+    return ""
+
+
+def _is_provider_error(data: object) -> bool:
+    """OpenAI's error object `{"error": {"message", "type", "code": str}}`, not AI Gateway's.
+
+    AI Gateway's own errors come as `{"success": false, "error": [{"code": 2009, ...}]}`
+    or name `AiGatewayError` with an `internalCode`.
+    """
+    return (
+        isinstance(data, Mapping)
+        and "success" not in data
+        and isinstance(data.get("error"), Mapping)
+        and not _gateway_error(data)
+    )
+
+
+def _gateway_error(data: object) -> bool:
+    if isinstance(data, Mapping):
+        code = data.get("code")
+        if data.get("name") == "AiGatewayError" or "internalCode" in data:
+            return True
+        if isinstance(code, int) and 2000 <= code < 3000:
+            return True
+        return any(_gateway_error(value) for value in data.values())
+    if isinstance(data, list):
+        return any(_gateway_error(value) for value in data)
+    return False
+
+
+def _header_secrets(values: Iterable[str]) -> list[str]:
+    secrets: list[str] = []
+    for value in values:
+        secrets.append(value)
+        if value.startswith(BEARER_PREFIX):
+            secrets.append(value.removeprefix(BEARER_PREFIX))
+    return secrets
+
+
+def _scrub(text: str, secrets: Iterable[str]) -> str:
+    """Servers may echo a credential back; it never reaches a detail."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            key: "<redacted>" if str(key).lower() == "authorization" else _redacted(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
