@@ -61,6 +61,13 @@ class Billing(enum.StrEnum):
     OWN_KEY = "own-key"
 
 
+# What the Authorization header carries in each layout (byok sends none).
+AUTHORIZATION_SECRET = {
+    Billing.UNIFIED: Secret.CLOUDFLARE,
+    Billing.OWN_KEY: Secret.OPENAI,
+}
+
+
 class AuthMode(enum.StrEnum):
     """How Codex gets the Authorization token: SPEC "Auth modes"."""
 

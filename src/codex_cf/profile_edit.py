@@ -17,6 +17,7 @@ from tomlkit.toml_document import TOMLDocument
 from codex_cf import profile_rules
 from codex_cf.constants import (
     AUTH_COMMAND_TIMEOUT_MS,
+    AUTHORIZATION_SECRET,
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
@@ -47,9 +48,7 @@ class Desired:
 
     @property
     def authorization(self) -> Secret | None:
-        if self.billing is Billing.BYOK:
-            return None
-        return Secret.OPENAI if self.billing is Billing.OWN_KEY else Secret.CLOUDFLARE
+        return AUTHORIZATION_SECRET.get(self.billing)
 
     @property
     def sends_gateway_header(self) -> bool:

@@ -1,0 +1,376 @@
+"""doctor's checks: each returns data (a Check), never prints; one renderer shows them.
+
+A check's id is stable: `doctor --json` users key on it.
+"""
+
+from __future__ import annotations
+
+import enum
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from codex_cf import codex_binary, credentials, launch_cache, paths, profile_rules, sessions
+from codex_cf.constants import (
+    AUTHORIZATION_SECRET,
+    BEARER_PREFIX,
+    CODEX_INSTALL_HINT,
+    GATEWAY_AUTH_HEADER,
+    MINIMUM_CODEX_VERSION,
+    SECRET_VARIABLE,
+    AuthMode,
+    Billing,
+    Secret,
+)
+from codex_cf.errors import CodexCfError
+
+SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
+SELF_TEST_RECORD = "self-test"
+
+
+class Status(enum.StrEnum):
+    OK = "ok"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    status: Status
+    message: str
+    fix: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def from_finding(finding: profile_rules.Finding) -> Check:
+    return Check(
+        finding.rule, Status.OK if finding.ok else Status.FAIL, finding.message, finding.fix
+    )
+
+
+def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.Codex | None]:
+    try:
+        codex = codex_binary.find(environ)
+    except CodexCfError as error:
+        return [Check("codex.found", Status.FAIL, error.message, error.fix)], None
+    checks = [Check("codex.found", Status.OK, f"Codex found at {codex.path}")]
+    try:
+        found = codex_binary.version(codex, environ)
+    except CodexCfError as error:
+        checks.append(Check("codex.version", Status.FAIL, error.message, error.fix))
+        return checks, codex
+    version = codex_binary.format_version(found)
+    if found < MINIMUM_CODEX_VERSION:
+        checks.append(
+            Check(
+                "codex.version",
+                Status.FAIL,
+                f"Codex {version} is older than "
+                f"{codex_binary.format_version(MINIMUM_CODEX_VERSION)}, which profiles need",
+                f"{CODEX_INSTALL_HINT}@latest",
+            )
+        )
+    else:
+        checks.append(Check("codex.version", Status.OK, f"Codex {version}"))
+    return checks, codex
+
+
+def check_profile(profile: str) -> tuple[list[Check], profile_rules.Report]:
+    report = profile_rules.check(profile)
+    return [from_finding(f) for f in report.findings], report
+
+
+def _full_access(document: Mapping[str, Any] | None) -> bool:
+    return bool(document) and document.get("sandbox_mode") == "danger-full-access"  # type: ignore[union-attr]
+
+
+def _base_document() -> dict[str, Any] | None:
+    import tomllib
+
+    try:
+        return tomllib.loads(paths.base_config_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _run_auth_command(provider: Mapping[str, Any]) -> Check:
+    """Run the profile's auth command as Codex would, without showing what it prints."""
+    auth = provider.get("auth") or {}
+    command = auth.get("command")
+    args = auth.get("args") or []
+    timeout_ms = auth.get("timeout_ms") or 5000
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            [str(command), *map(str, args)],
+            capture_output=True,
+            timeout=timeout_ms / 1000,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired:
+        return Check(
+            "auth.command",
+            Status.FAIL,
+            f"the auth command did not answer within {timeout_ms} ms; Codex would send "
+            "requests without a token",
+            "check the keyring (codex-cf token status)",
+        )
+    except OSError as error:
+        return Check(
+            "auth.command",
+            Status.FAIL,
+            f"the auth command cannot run ({error.strerror})",
+            "codex-cf setup",
+        )
+    elapsed = int((time.monotonic() - started) * 1000)
+    if done.returncode != 0 or not done.stdout.strip():
+        first = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = first[0] if first else f"exit status {done.returncode}"
+        return Check(
+            "auth.command",
+            Status.FAIL,
+            f"the auth command yields no token ({reason}); Codex would send requests without one",
+            "codex-cf token set",
+        )
+    return Check("auth.command", Status.OK, f"the auth command yields a token in {elapsed} ms")
+
+
+def check_auth_mode(report: profile_rules.Report) -> list[Check]:
+    facts = report.facts
+    if facts is None or report.document is None:
+        return []
+    provider = report.document["model_providers"][report.document["model_provider"]]
+    checks = []
+    full_access = _full_access(report.document) or _full_access(_base_document())
+    if facts.auth_mode is AuthMode.ENV:
+        message = (
+            "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
+        )
+        if full_access and facts.exports:
+            checks.append(
+                Check(
+                    "auth.mode",
+                    Status.WARN,
+                    "sandbox_mode = danger-full-access: the agent's commands can read the token "
+                    "from /proc of Codex's own processes",
+                    profile_rules.command_for(report.profile, "setup --auth command"),
+                )
+            )
+        else:
+            checks.append(Check("auth.mode", Status.OK, message))
+    else:
+        checks.append(
+            Check("auth.mode", Status.OK, "auth mode command: Codex asks codex-cf for the token")
+        )
+        checks.append(_run_auth_command(provider))
+        header_vars = [e.variable for e in facts.exports if e.prefix == BEARER_PREFIX]
+        if header_vars:
+            checks.append(
+                Check(
+                    "auth.header_in_environment",
+                    Status.WARN,
+                    f"the {GATEWAY_AUTH_HEADER} header can only come from the environment in "
+                    f"Codex today: the Cloudflare token stays in Codex's ${header_vars[0]}",
+                )
+            )
+    return checks
+
+
+def check_tokens(profile: str, secrets: list[Secret]) -> tuple[list[Check], dict[Secret, str]]:
+    checks = []
+    values = {}
+    for secret in secrets:
+        check_id = f"token.{secret.value}"
+        try:
+            resolved = credentials.resolve(profile, secret)
+        except CodexCfError as error:
+            checks.append(Check(check_id, Status.FAIL, error.message, error.fix))
+            continue
+        label = SECRET_LABEL[secret]
+        if resolved.value:
+            values[secret] = resolved.value
+            where = (
+                f"${SECRET_VARIABLE[secret]}" if resolved.source == "environment" else "the keyring"
+            )
+            checks.append(Check(check_id, Status.OK, f"{label} found in {where}"))
+        else:
+            fix = profile_rules.command_for(profile, "token set")
+            if secret is not Secret.CLOUDFLARE:
+                fix += f" --which {secret.value}"
+            checks.append(Check(check_id, Status.FAIL, f"no {label} for profile {profile!r}", fix))
+    return checks, values
+
+
+def check_keyring() -> Check:
+    try:
+        backend = credentials.current_backend()
+    except CodexCfError as error:
+        return Check("keyring.backend", Status.FAIL, error.message, error.fix)
+    if backend.startswith("keyring.backends.fail") or backend.startswith("keyring.backends.null"):
+        return Check(
+            "keyring.backend",
+            Status.FAIL,
+            f"no usable keyring backend ({backend})",
+            "install a desktop keyring or keyrings.alt (pip install keyrings.alt)",
+        )
+    return Check("keyring.backend", Status.OK, f"keyring backend {backend}")
+
+
+def check_rc_exports(variables: list[str]) -> list[Check]:
+    from codex_cf import shells
+
+    found = shells.find_exports(variables, paths.home())
+    if not found:
+        return [Check("shell.rc_exports", Status.OK, "no shell start-up file exports the token")]
+    return [
+        Check(
+            "shell.rc_exports",
+            Status.FAIL,
+            f"{e.path}:{e.line} exports ${e.variable} in plain text, readable by every program",
+            "delete that line (codex-cf token import moves the value into the keyring first)",
+        )
+        for e in found
+    ]
+
+
+def check_sessions(profile: str) -> Check:
+    path = paths.profile_path(profile)
+    try:
+        changed = path.stat().st_mtime
+    except OSError:
+        return Check("sessions.stale", Status.OK, "no profile, so no stale Codex sessions")
+    stale = sessions.running(profile, started_before=changed)
+    if not stale:
+        return Check("sessions.stale", Status.OK, "no Codex session runs with older settings")
+    pids = ", ".join(str(s.pid) for s in stale)
+    return Check(
+        "sessions.stale",
+        Status.WARN,
+        f"Codex sessions started before the profile last changed still run (PID {pids})",
+        "restart them to use the current settings",
+    )
+
+
+def check_token_verify(token: str, account_id: str | None) -> Check:
+    from codex_cf import cloudflare_api
+
+    verdict = cloudflare_api.verify_token(token, account_id)
+    if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
+        return Check(
+            "token.verify", Status.OK, f"Cloudflare says the token is active ({verdict.detail})"
+        )
+    fix = "create a new token in the Cloudflare dashboard, then codex-cf token set"
+    if verdict.status is cloudflare_api.TokenStatus.UNREACHABLE:
+        return Check(
+            "token.verify", Status.FAIL, verdict.detail, "check the network, or use --offline"
+        )
+    return Check("token.verify", Status.FAIL, verdict.detail, fix)
+
+
+def check_gateway_settings(
+    token: str, account_id: str, gateway: str, billing: Billing, sends_header: bool
+) -> Check:
+    from codex_cf import cloudflare_api
+
+    found = cloudflare_api.gateway_settings(token, account_id, gateway)
+    setup = "codex-cf setup"
+    if found.status is cloudflare_api.GatewayStatus.FORBIDDEN:
+        return Check(
+            "gateway.settings", Status.SKIP, found.detail, "add AI Gateway Read to the token"
+        )
+    if found.status is cloudflare_api.GatewayStatus.MISSING:
+        return Check(
+            "gateway.settings",
+            Status.FAIL,
+            found.detail,
+            f"create the gateway in the dashboard, or {setup} --gateway SLUG",
+        )
+    if found.status is not cloudflare_api.GatewayStatus.FOUND:
+        return Check(
+            "gateway.settings", Status.FAIL, found.detail, "check the network, or use --offline"
+        )
+    if found.authentication and not sends_header:
+        return Check(
+            "gateway.settings",
+            Status.FAIL,
+            f"gateway {gateway!r} is authenticated, but the profile sends no {GATEWAY_AUTH_HEADER}",
+            f"{setup} --authenticated-gateway"
+            if billing is not Billing.BYOK
+            else f"{setup} --billing byok",
+        )
+    if found.byok_only and billing is Billing.UNIFIED:
+        return Check(
+            "gateway.settings",
+            Status.FAIL,
+            f"gateway {gateway!r} requires provider credentials (byok_only) and answers 400 "
+            "to Unified Billing requests",
+            f"{setup} --billing byok (keys stored in Cloudflare) or --billing own-key",
+        )
+    return Check("gateway.settings", Status.OK, found.detail)
+
+
+def gateway_headers(
+    facts: profile_rules.ProfileFacts, values: Mapping[Secret, str]
+) -> dict[str, str]:
+    """The headers Codex would send, from the tokens codex-cf would use."""
+    headers = {}
+    secret = AUTHORIZATION_SECRET.get(facts.billing)
+    if secret is not None and secret in values:
+        headers["Authorization"] = BEARER_PREFIX + values[secret]
+    if any(e.prefix == BEARER_PREFIX for e in facts.exports) and Secret.CLOUDFLARE in values:
+        headers[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
+    return headers
+
+
+def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: Billing) -> Check:
+    """The gateway's own checks passed; past them only an own key is the provider's business.
+
+    Under Unified Billing and BYOK the gateway forwards a model list to the
+    provider without a key it pays for, so the provider refusing it is normal.
+    """
+    from codex_cf import cloudflare_api
+
+    probe = cloudflare_api.probe_gateway(base_url, headers)
+    if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
+        if probe.provider_rejected and billing is Billing.OWN_KEY:
+            return Check(
+                "gateway.reachable",
+                Status.FAIL,
+                f"{probe.detail}: OpenAI refused your key",
+                "codex-cf token set --which openai",
+            )
+        return Check("gateway.reachable", Status.OK, probe.detail)
+    if probe.status is cloudflare_api.ProbeStatus.AUTH_REJECTED:
+        return Check("gateway.reachable", Status.FAIL, probe.detail, "codex-cf token verify")
+    return Check(
+        "gateway.reachable", Status.FAIL, probe.detail, "check the network and the base_url"
+    )
+
+
+def self_test_reminder(codex: codex_binary.Codex | None) -> Check | None:
+    """Suggest --self-test when it has not passed with this Codex build."""
+    if codex is None:
+        return None
+    record = launch_cache.load(SELF_TEST_RECORD)
+    if record.get(codex.resolved) == launch_cache.file_signature(Path(codex.resolved)):
+        return None
+    return Check(
+        "self_test.due",
+        Status.WARN,
+        "the self-test has not passed with this Codex build (it changes silently on updates)",
+        "codex-cf doctor --self-test",
+    )
+
+
+def remember_self_test(codex: codex_binary.Codex) -> None:
+    record = launch_cache.load(SELF_TEST_RECORD)
+    record[codex.resolved] = launch_cache.file_signature(Path(codex.resolved))
+    launch_cache.store(SELF_TEST_RECORD, record)

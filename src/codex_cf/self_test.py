@@ -1,0 +1,375 @@
+"""`doctor --self-test`: the user's own Codex, through codex-cf's launch path, against a
+gateway on 127.0.0.1 — free, and nothing leaves the machine.
+
+It proves what changes silently when Codex updates: Codex honours the
+profile (it does not fall back to OpenAI), the token reaches the gateway,
+and the agent's commands cannot read it. The user's files are not changed:
+Codex runs on a temporary copy of the profile and config.toml whose only
+difference is the base URL, in a temporary CODEX_HOME that is deleted after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomlkit
+
+from codex_cf import credentials, fake_gateway, paths, profile_edit, profile_rules
+from codex_cf.constants import (
+    AUTHORIZATION_SECRET,
+    BEARER_PREFIX,
+    GATEWAY_AUTH_HEADER,
+    SECRET_VARIABLE,
+    AuthMode,
+    Billing,
+    Secret,
+)
+from codex_cf.diagnostics import Check, Status
+from codex_cf.errors import CodexCfError
+
+TIMEOUT_SECONDS = 120.0
+THROWAWAY_ACCOUNT = "0" * 32
+THROWAWAY_GATEWAY = "self-test"
+SCAN_MARKER = "codex-cf-environ-matches:"
+
+
+@dataclass
+class Setting:
+    """The profile Codex will run with, and what the gateway should receive."""
+
+    codex_home: Path
+    profile: str
+    account: str
+    gateway: str
+    facts: profile_rules.ProfileFacts
+    tokens: dict[Secret, str]
+    environ: dict[str, str]
+    throwaway: bool
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def agent_command(variables: list[str], tokens: list[str]) -> str:
+    """What the fake model asks the agent to run: print the token variables, then count
+    the processes whose environment holds a token (by digest: the token is in no argv)."""
+    digests = " ".join(f"-e {_digest(v)} -e {_digest(BEARER_PREFIX + v)}" for v in tokens)
+    scan = (
+        "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \"$f\" 2>/dev/null; done"
+        " | sed 's/^[^=]*=//' | sort -u"
+        " | while IFS= read -r v; do printf '%s' \"$v\" | sha256sum; done"
+        f" | cut -c1-16 | grep -c {digests}"
+    )
+    return f'printenv {" ".join(variables)}; echo "{SCAN_MARKER} $({scan})"'
+
+
+def _provider_id(document: Mapping[str, object]) -> str:
+    return str(document["model_provider"])
+
+
+def _copy_user_setting(
+    profile: str, report: profile_rules.Report, base_url: str, home: Path
+) -> None:
+    """The user's profile and config.toml, byte for byte but for the provider's base_url."""
+    source = paths.profile_path(profile)
+    document = tomlkit.parse(source.read_text(encoding="utf-8"))
+    provider = document["model_providers"][_provider_id(document)]
+    provider["base_url"] = base_url
+    copy = home / source.name
+    copy.write_text(document.as_string(), encoding="utf-8")
+    copy.chmod(0o600)
+    base = paths.base_config_path()
+    if base.exists():
+        shutil.copyfile(base, home / base.name)
+
+
+def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
+    document = tomlkit.document()
+    desired = profile_edit.Desired(
+        profile=profile,
+        base_url=base_url,
+        model=None,
+        reasoning_effort=None,
+        auth_mode=AuthMode.ENV,
+        billing=Billing.UNIFIED,
+        authenticated_gateway=False,
+        codex_cf_path=None,
+    )
+    profile_edit.apply(document, desired, creating=True)
+    path = home / f"{profile}.config.toml"
+    path.write_text(document.as_string(), encoding="utf-8")
+    path.chmod(0o600)
+
+
+def _gateway_coordinates(report: profile_rules.Report) -> tuple[str, str]:
+    assert report.document is not None
+    provider = report.document["model_providers"][_provider_id(report.document)]
+    parts = profile_rules.split_gateway_url(str(provider.get("base_url", "")))
+    return parts if parts else (THROWAWAY_ACCOUNT, "custom-endpoint")
+
+
+def _launch(
+    setting: Setting, gateway: fake_gateway.FakeGateway, workdir: Path
+) -> tuple[int | None, str]:
+    """Run codex-cf (this very installation) as a user would; returns exit status and stderr."""
+    argv = [
+        sys.executable,
+        "-m",
+        "codex_cf",
+        "--profile",
+        setting.profile,
+        "exec",
+        "--skip-git-repo-check",
+        "--dangerously-bypass-approvals-and-sandbox",
+        "codex-cf self-test: run the command you are given",
+    ]
+    process = subprocess.Popen(
+        argv,
+        env=setting.environ,
+        cwd=workdir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        _, err = process.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return None, ""
+    return process.returncode, err.decode("utf-8", "replace")
+
+
+def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | list[Check]:
+    report = profile_rules.check(profile)
+    env = dict(environ, CODEX_HOME=str(home))
+    if not report.path.exists():
+        token = "self-test-" + secrets.token_urlsafe(24)
+        env[SECRET_VARIABLE[Secret.CLOUDFLARE]] = token
+        layout = profile_rules.read_layout({"env_key": SECRET_VARIABLE[Secret.CLOUDFLARE]}, profile)
+        facts = profile_rules.ProfileFacts(
+            AuthMode.ENV, Billing.UNIFIED, layout.exports, (Secret.CLOUDFLARE,)
+        )
+        return Setting(
+            home,
+            profile,
+            THROWAWAY_ACCOUNT,
+            THROWAWAY_GATEWAY,
+            facts,
+            {Secret.CLOUDFLARE: token},
+            env,
+            throwaway=True,
+        )
+    failure = report.first_failure()
+    if report.facts is None or failure is not None:
+        assert failure is not None
+        return [
+            Check(
+                "self_test.profile",
+                Status.FAIL,
+                f"the self-test needs a usable profile: {failure.message}",
+                failure.fix,
+            )
+        ]
+    tokens = {}
+    for secret in report.facts.required:
+        try:
+            value = credentials.resolve(profile, secret, environ).value
+        except CodexCfError as error:
+            return [Check("self_test.token", Status.FAIL, error.message, error.fix)]
+        if not value:
+            fix = profile_rules.command_for(profile, "token set")
+            return [Check("self_test.token", Status.FAIL, f"no {secret.value} token stored", fix)]
+        tokens[secret] = value
+    account, gateway = _gateway_coordinates(report)
+    return Setting(home, profile, account, gateway, report.facts, tokens, env, throwaway=False)
+
+
+def _evaluate(
+    setting: Setting, gateway: fake_gateway.FakeGateway, status: int | None, stderr: str
+) -> list[Check]:
+    fix = "codex-cf doctor"
+    requests = gateway.responses_requests()
+    prefix = gateway.gateway_path + "/"
+    strays = [r.path for r in gateway.requests if not r.path.split("?")[0].startswith(prefix)]
+    if not requests:
+        reason = "did not finish" if status is None else f"exited with status {status}"
+        hint = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+        return [
+            Check(
+                "self_test.profile",
+                Status.FAIL,
+                f"Codex {reason} without contacting the gateway: it ignored the profile, so its "
+                "traffic would go around the gateway" + (f" ({hint[0][:160]})" if hint else ""),
+                fix,
+            )
+        ]
+    checks = [Check("self_test.profile", Status.OK, "Codex used the profile's provider")]
+    checks.append(
+        Check("self_test.path", Status.OK, f"requests arrived on {gateway.responses_path}")
+        if not strays or all(p.endswith("/models") for p in strays)
+        else Check("self_test.path", Status.FAIL, f"Codex also requested {strays[0]}", fix)
+    )
+    checks += _header_checks(setting, requests[0])
+    checks += _leak_checks(setting, gateway)
+    if status is None:
+        checks.append(
+            Check(
+                "self_test.finished",
+                Status.FAIL,
+                f"Codex did not finish the turn within {TIMEOUT_SECONDS:g} s",
+                "run codex-cf doctor --self-test again; report it if it persists",
+            )
+        )
+    elif status != 0 or not gateway.turn_completed.is_set():
+        checks.append(
+            Check("self_test.finished", Status.FAIL, f"Codex exited with status {status}", fix)
+        )
+    else:
+        checks.append(Check("self_test.finished", Status.OK, "Codex finished the turn"))
+    return checks
+
+
+def _header_checks(setting: Setting, request: fake_gateway.RecordedRequest) -> list[Check]:
+    checks = []
+    authorization_secret = AUTHORIZATION_SECRET.get(setting.facts.billing)
+    expected = {}
+    if authorization_secret is not None:
+        expected["authorization"] = BEARER_PREFIX + setting.tokens[authorization_secret]
+    if any(e.prefix == BEARER_PREFIX for e in setting.facts.exports):
+        expected[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + setting.tokens[Secret.CLOUDFLARE]
+    for header, value in expected.items():
+        received = request.header(header)
+        if received == value:
+            checks.append(
+                Check(f"self_test.{header}", Status.OK, f"{header} carried the stored token")
+            )
+        else:
+            what = "was missing" if received is None else "did not carry the stored token"
+            checks.append(
+                Check(
+                    f"self_test.{header}",
+                    Status.FAIL,
+                    f"the {header} header {what}",
+                    "codex-cf token status, then codex-cf doctor",
+                )
+            )
+    return checks
+
+
+def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Check]:
+    outputs = "\n".join(gateway.tool_outputs)
+    if not outputs:
+        return [
+            Check(
+                "self_test.hidden",
+                Status.FAIL,
+                "the agent's command did not run, so hiding the token could not be checked",
+                "codex-cf doctor",
+            )
+        ]
+    leaked = any(token in outputs for token in setting.tokens.values())
+    setup_fix = profile_rules.command_for(setting.profile, "setup")
+    checks = [
+        Check(
+            "self_test.hidden",
+            Status.FAIL,
+            "the agent's shell command could read the token (shell_environment_policy)",
+            setup_fix,
+        )
+        if leaked
+        else Check(
+            "self_test.hidden", Status.OK, "the agent's shell command could not read the token"
+        )
+    ]
+    count = outputs.rsplit(SCAN_MARKER, 1)[-1].split()[:1] if SCAN_MARKER in outputs else []
+    found = int(count[0]) if count and count[0].isdigit() else None
+    if found is None:
+        checks.append(
+            Check(
+                "self_test.environ", Status.WARN, "the process scan gave no answer on this system"
+            )
+        )
+    elif found == 0:
+        checks.append(
+            Check("self_test.environ", Status.OK, "no process environment holds the token")
+        )
+    elif setting.facts.auth_mode is AuthMode.ENV:
+        checks.append(
+            Check(
+                "self_test.environ",
+                Status.WARN,
+                "with full access the agent can read the token from /proc of Codex's own "
+                "processes (env auth mode)",
+                profile_rules.command_for(setting.profile, "setup --auth command"),
+            )
+        )
+    else:
+        header_only = setting.facts.billing is not Billing.UNIFIED and any(
+            e.prefix == BEARER_PREFIX for e in setting.facts.exports
+        )
+        checks.append(
+            Check(
+                "self_test.environ",
+                Status.WARN if header_only else Status.FAIL,
+                f"{found} process environment(s) hold the token"
+                + (
+                    " (the cf-aig-authorization header can only come from there)"
+                    if header_only
+                    else ""
+                ),
+                None if header_only else setup_fix,
+            )
+        )
+    return checks
+
+
+def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
+    """Every self-test line; the first says whether a throwaway profile was used."""
+    env = os.environ if environ is None else environ
+    paths.cache_dir(env).mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Not under /tmp: Codex refuses some set-up in a CODEX_HOME inside the temp folder.
+    home = Path(tempfile.mkdtemp(prefix="self-test-", dir=paths.cache_dir(env)))
+    workdir = home / "project"
+    workdir.mkdir()
+    try:
+        prepared = _prepare(profile, env, home)
+        if isinstance(prepared, list):
+            return prepared
+        variables = sorted(
+            {SECRET_VARIABLE[s] for s in prepared.tokens}
+            | {e.variable for e in prepared.facts.exports}
+        )
+        command = agent_command(variables, list(prepared.tokens.values()))
+        with fake_gateway.FakeGateway(prepared.account, prepared.gateway, command) as gateway:
+            if prepared.throwaway:
+                _throwaway_profile(profile, gateway.base_url, home)
+                intro = Check(
+                    "self_test.setting",
+                    Status.OK,
+                    "no profile yet: used a throwaway profile and token in a temporary CODEX_HOME",
+                )
+            else:
+                report = profile_rules.check(profile, env)
+                _copy_user_setting(profile, report, gateway.base_url, home)
+                intro = Check(
+                    "self_test.setting",
+                    Status.OK,
+                    f"your profile {profile!r} and config.toml, with the base URL on 127.0.0.1",
+                )
+            status, stderr = _launch(prepared, gateway, workdir)
+            return [intro, *_evaluate(prepared, gateway, status, stderr)]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
