@@ -121,13 +121,16 @@ def gateway_url(account_id: str, gateway: str) -> str:
     return f"https://{GATEWAY_HOST}/v1/{account_id}/{gateway}/openai"
 
 
-def split_gateway_url(url: str) -> tuple[str, str] | None:
-    """(account ID, gateway slug) of an AI Gateway OpenAI URL, else None."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or parts.hostname != GATEWAY_HOST:
+def gateway_coordinates(url: str) -> tuple[str, str] | None:
+    """(account ID, gateway slug) from an AI Gateway OpenAI URL's path, else None.
+
+    Read from the path alone, so an endpoint chosen with --base-url that fronts
+    the gateway (or a loopback test double) still names its gateway.
+    """
+    match = _GATEWAY_PATH.fullmatch(urlsplit(url).path)
+    if not match or not ACCOUNT_ID.fullmatch(match.group(1)):
         return None
-    match = _GATEWAY_PATH.fullmatch(parts.path)
-    return (match.group(1), match.group(2)) if match else None
+    return match.group(1), match.group(2)
 
 
 def base_url_problem(url: object) -> str | None:

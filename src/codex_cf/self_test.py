@@ -115,7 +115,7 @@ def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
 def _gateway_coordinates(report: profile_rules.Report) -> tuple[str, str]:
     assert report.document is not None
     provider = report.document["model_providers"][_provider_id(report.document)]
-    parts = profile_rules.split_gateway_url(str(provider.get("base_url", "")))
+    parts = profile_rules.gateway_coordinates(str(provider.get("base_url", "")))
     return parts if parts else (THROWAWAY_ACCOUNT, "custom-endpoint")
 
 

@@ -63,7 +63,7 @@ def _online(report: profile_rules.Report, values: dict[Secret, str], offline: bo
         ]
     provider = document["model_providers"][document["model_provider"]]
     base_url = str(provider["base_url"])
-    coordinates = profile_rules.split_gateway_url(base_url)
+    coordinates = profile_rules.gateway_coordinates(base_url)
     account = coordinates[0] if coordinates else None
     token = values.get(Secret.CLOUDFLARE)
     checks = []

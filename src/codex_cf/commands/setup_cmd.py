@@ -94,7 +94,7 @@ class Existing:
         url = provider.get("base_url")
         if isinstance(url, str) and profile_rules.base_url_problem(url) is None:
             found.base_url = url
-            parts = profile_rules.split_gateway_url(url)
+            parts = profile_rules.gateway_coordinates(url)
             if parts:
                 found.account_id, found.gateway = parts
         layout = profile_rules.read_layout(provider, profile)

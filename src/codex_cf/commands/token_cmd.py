@@ -117,7 +117,7 @@ def _account_id(profile: str) -> str | None:
     provider_id = document.get("model_provider")
     provider = document.get("model_providers", {}).get(provider_id, {})
     url = provider.get("base_url") if isinstance(provider, dict) else None
-    parts = profile_rules.split_gateway_url(url) if isinstance(url, str) else None
+    parts = profile_rules.gateway_coordinates(url) if isinstance(url, str) else None
     return parts[0] if parts else None
 
 
@@ -129,23 +129,16 @@ def verify(profile_option: str | None) -> int:
     if not resolved.value:
         raise _missing(profile, Secret.CLOUDFLARE)
     verdict = cloudflare_api.verify_token(resolved.value, _account_id(profile))
-    where = f"the Cloudflare API token from the {resolved.source}"
+    source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
-        print(f"✓ {where} is active ({verdict.detail})")
+        print(f"✓ {verdict.detail} {source}")
         return int(ExitStatus.OK)
     fix = profile_rules.command_for(profile, "token set")
     if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
-        raise TokenInactive(
-            f"{where} is not active: {verdict.detail}", f"create a new token, then {fix}"
-        )
+        raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
-        raise TokenInvalid(
-            f"Cloudflare rejected {where}: {verdict.detail}", f"check the token, then {fix}"
-        )
-    raise ApiUnreachable(
-        f"could not reach the Cloudflare API: {verdict.detail}",
-        "check the network and run codex-cf token verify again",
-    )
+        raise TokenInvalid(f"{verdict.detail} {source}", f"check the token, then {fix}")
+    raise ApiUnreachable(verdict.detail, "check the network, then run codex-cf token verify again")
 
 
 def import_token(profile_option: str | None, secret: Secret) -> int:

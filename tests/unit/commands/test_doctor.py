@@ -1,0 +1,252 @@
+"""`codex-cf doctor`: the right line and fix for each fault, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from helpers import profiles, stand_in_codex
+from helpers.fake_cloudflare_api import FakeCloudflareApi
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, fake_token
+
+from codex_cf import credentials
+from codex_cf.commands import doctor
+from codex_cf.commands.doctor import DoctorOptions
+from codex_cf.constants import Secret
+
+
+def checks_of(capsys, **options: object) -> tuple[int, dict[str, dict[str, object]]]:
+    status = doctor.run(DoctorOptions(as_json=True, **options))  # type: ignore[arg-type]
+    document = json.loads(capsys.readouterr().out)
+    return status, {c["id"]: c for c in document["checks"]}
+
+
+@pytest.fixture
+def set_up(home, stand_in) -> str:
+    profiles.write(home.profile())
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    return token
+
+
+def failing(checks: dict[str, dict[str, object]]) -> dict[str, object]:
+    return {k: v["fix"] for k, v in checks.items() if v["status"] == "fail"}
+
+
+def test_fresh_machine_fails_with_the_fix_commands(home, stand_in, capsys) -> None:
+    status, checks = checks_of(capsys, offline=True)
+    assert status == 1
+    assert failing(checks) == {
+        "profile.file": "codex-cf setup",
+        "token.cloudflare": "codex-cf token set",
+    }
+    assert checks["codex.found"]["status"] == "ok"
+
+
+def test_fully_set_up_machine_passes_offline(set_up, capsys) -> None:
+    status, checks = checks_of(capsys, offline=True)
+    assert failing(checks) == {}
+    assert status == 0
+    assert {c["status"] for c in checks.values()} <= {"ok", "skip", "warn"}
+    assert checks["token.verify"]["status"] == "skip"
+
+
+def test_json_is_one_document_with_stable_keys(set_up, capsys) -> None:
+    doctor.run(DoctorOptions(as_json=True, offline=True))
+    out = capsys.readouterr().out
+    document = json.loads(out)  # the whole of stdout is the document
+    assert set(document) == {"program", "profile", "ok", "checks"}
+    for check in document["checks"]:
+        assert set(check) == {"id", "status", "message", "fix"}
+        assert check["status"] in {"ok", "fail", "warn", "skip"}
+    assert len({c["id"] for c in document["checks"]}) == len(document["checks"])
+
+
+def _fault(name: str, home, monkeypatch) -> None:
+    path = home.profile()
+    if name == "codex missing":
+        monkeypatch.setenv("PATH", str(home.root / "nothing"))
+    elif name == "codex too old":
+        old = stand_in_codex.install(home.root / "old", version="0.120.0")
+        monkeypatch.setenv("PATH", str(old.path.parent))
+    elif name == "placeholder":
+        profiles.write(
+            path,
+            profiles.with_base_url("https://gateway.ai.cloudflare.com/v1/<ACCOUNT_ID>/x/openai"),
+        )
+    elif name == "no exclude":
+        profiles.write(
+            path, profiles.CURRENT.replace('exclude = ["CLOUDFLARE_API_KEY"]', "exclude = []")
+        )
+    elif name == "writable by others":
+        path.chmod(0o666)
+    elif name == "legacy config":
+        (home.codex_home / "config.toml").write_text('profile = "cloudflare-aig"\n')
+    elif name == "token missing":
+        credentials.delete("cloudflare-aig", Secret.CLOUDFLARE)
+    elif name == "no keyring":
+        import keyring.core
+
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+        keyring.core.init_backend()
+    elif name == "rc export":
+        (home.home / ".zshrc").write_text("alias ll=ls\nexport CLOUDFLARE_API_KEY=abc123\n")
+
+
+FAULTS = {
+    "codex missing": ("codex.found", "npm install -g @openai/codex"),
+    "codex too old": ("codex.version", "npm install -g @openai/codex@latest"),
+    "placeholder": ("profile.base_url", "codex-cf setup"),
+    "no exclude": ("profile.exclude", "codex-cf setup"),
+    "writable by others": ("profile.permissions", "chmod 600"),
+    "legacy config": ("config.legacy", "codex-cf setup"),
+    "token missing": ("token.cloudflare", "codex-cf token set"),
+    "no keyring": ("keyring.backend", "keyrings.alt"),
+    "rc export": ("shell.rc_exports", "codex-cf token import"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_each_fault_alone_is_reported_with_its_fix(
+    set_up, home, monkeypatch, capsys, fault
+) -> None:
+    _fault(fault, home, monkeypatch)
+    status, checks = checks_of(capsys, offline=True)
+    check_id, fix_words = FAULTS[fault]
+    assert status == 1
+    assert checks[check_id]["status"] == "fail"
+    assert fix_words in str(checks[check_id]["fix"])
+    others = set(failing(checks)) - {check_id}
+    if fault == "no keyring":
+        others -= {"token.cloudflare"}  # without a keyring the token cannot be read either
+    assert others == set()
+
+
+def test_rc_export_names_file_and_line_never_the_value(set_up, home, capsys) -> None:
+    secret = fake_token()
+    (home.home / ".bashrc").write_text(f"# mine\nexport CLOUDFLARE_API_KEY={secret}\n")
+    doctor.run(DoctorOptions(offline=True))
+    out = capsys.readouterr().out
+    assert f"{home.home / '.bashrc'}:2" in out
+    assert_absent(secret, out)
+
+
+def test_full_access_in_env_mode_is_a_warning_with_the_fix(set_up, home, capsys) -> None:
+    (home.codex_home / "config.toml").write_text('sandbox_mode = "danger-full-access"\n')
+    status, checks = checks_of(capsys, offline=True)
+    assert status == 0
+    assert checks["auth.mode"]["status"] == "warn"
+    assert checks["auth.mode"]["fix"] == "codex-cf setup --auth command"
+
+
+def test_running_codex_with_the_old_profile_is_a_stale_session(set_up, home, capsys) -> None:
+    # A Codex session as codex-cf leaves it: `codex --profile cloudflare-aig ...`, running on.
+    session_dir = home.root / "session"
+    session_dir.mkdir()
+    script = session_dir / "codex"
+    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
+    script.chmod(0o755)
+    session = subprocess.Popen([str(script), "--profile", "cloudflare-aig", "exec", "x"])
+    other = subprocess.Popen([str(script), "--profile", "another", "exec", "x"])
+    try:
+        time.sleep(0.3)
+        os.utime(home.profile())  # the profile changed after the session started
+        status, checks = checks_of(capsys, offline=True)
+        assert checks["sessions.stale"]["status"] == "warn"
+        assert str(session.pid) in str(checks["sessions.stale"]["message"])
+        assert str(other.pid) not in str(checks["sessions.stale"]["message"])
+    finally:
+        for process in (session, other):
+            process.kill()
+            process.wait()
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["sessions.stale"]["status"] == "ok"
+
+
+@pytest.fixture
+def online(set_up, home, monkeypatch):
+    def start(**api: object) -> FakeCloudflareApi:
+        fake = FakeCloudflareApi(**api).__enter__()  # type: ignore[arg-type]
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        url = fake.gateway_url(profiles.ACCOUNT, "default")
+        profiles.write(home.profile(), profiles.with_base_url(url))
+        return fake
+
+    return start
+
+
+def test_online_checks_pass_against_the_api_and_gateway(online, set_up, capsys) -> None:
+    fake = online(
+        user_tokens={set_up: "active"},
+        gateways={(profiles.ACCOUNT, "default"): {"authentication": False, "byok_only": False}},
+    )
+    status, checks = checks_of(capsys)
+    fake.__exit__(None, None, None)
+    assert failing(checks) == {}
+    assert status == 0
+    for check_id in ("token.verify", "gateway.settings", "gateway.reachable"):
+        assert checks[check_id]["status"] == "ok", checks[check_id]
+
+
+@pytest.mark.parametrize(
+    ("api", "check_id", "fix_words"),
+    [
+        ({"user_tokens": {}}, "token.verify", "token set"),
+        ({"gateways": {}}, "gateway.settings", "--gateway"),
+        (
+            {"gateways": {(profiles.ACCOUNT, "default"): {"authentication": True}}},
+            "gateway.settings",
+            "--authenticated-gateway",
+        ),
+        (
+            {
+                "gateways": {
+                    (profiles.ACCOUNT, "default"): {"authentication": False, "byok_only": True}
+                }
+            },
+            "gateway.settings",
+            "--billing byok",
+        ),
+    ],
+)
+def test_online_faults(online, set_up, capsys, api, check_id, fix_words) -> None:
+    api = {
+        "user_tokens": {set_up: "active"},
+        "gateways": {(profiles.ACCOUNT, "default"): {}},
+        **api,
+    }
+    fake = online(**api)
+    status, checks = checks_of(capsys)
+    fake.__exit__(None, None, None)
+    assert status == 1
+    assert checks[check_id]["status"] == "fail"
+    assert fix_words in str(checks[check_id]["fix"])
+
+
+def test_missing_permission_skips_the_gateway_check(online, set_up, capsys) -> None:
+    fake = online(
+        user_tokens={set_up: "active"},
+        gateways={(profiles.ACCOUNT, "default"): {}},
+        no_gateway_read=[set_up],
+    )
+    status, checks = checks_of(capsys)
+    fake.__exit__(None, None, None)
+    assert checks["gateway.settings"]["status"] == "skip"
+    assert "AI Gateway Read" in str(checks["gateway.settings"]["fix"])
+
+
+def test_output_never_contains_the_token(set_up, home) -> None:
+    for args in (["doctor", "--offline"], ["doctor", "--offline", "--json"]):
+        done = run_codex_cf(*args)
+        assert_absent(set_up, done.stdout, done.stderr)
+
+
+def test_colours_only_on_a_terminal(set_up) -> None:
+    done = run_codex_cf("doctor", "--offline")
+    assert "\033[" not in done.stdout
+    assert "✓" in done.stdout
