@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+
 from helpers import profiles, real_parts, stand_in_codex
 from helpers.process import run_codex_cf
 from helpers.tokens import assert_absent, fake_token

@@ -9,15 +9,15 @@ import sys
 import time
 
 import pytest
-from helpers import profiles, stand_in_codex
-from helpers.fake_cloudflare_api import FakeCloudflareApi
-from helpers.process import run_codex_cf
-from helpers.tokens import assert_absent, fake_token
 
 from codex_cf import credentials
 from codex_cf.commands import doctor
 from codex_cf.commands.doctor import DoctorOptions
 from codex_cf.constants import Secret
+from helpers import profiles, stand_in_codex
+from helpers.fake_cloudflare_api import FakeCloudflareApi
+from helpers.process import run_codex_cf
+from helpers.tokens import assert_absent, fake_token
 
 
 def checks_of(capsys, **options: object) -> tuple[int, dict[str, dict[str, object]]]:
@@ -156,7 +156,7 @@ def test_running_codex_with_the_old_profile_is_a_stale_session(set_up, home, cap
     try:
         time.sleep(0.3)
         os.utime(home.profile())  # the profile changed after the session started
-        status, checks = checks_of(capsys, offline=True)
+        _, checks = checks_of(capsys, offline=True)
         assert checks["sessions.stale"]["status"] == "warn"
         assert str(session.pid) in str(checks["sessions.stale"]["message"])
         assert str(other.pid) not in str(checks["sessions.stale"]["message"])
@@ -234,7 +234,7 @@ def test_missing_permission_skips_the_gateway_check(online, set_up, capsys) -> N
         gateways={(profiles.ACCOUNT, "default"): {}},
         no_gateway_read=[set_up],
     )
-    status, checks = checks_of(capsys)
+    _, checks = checks_of(capsys)
     fake.__exit__(None, None, None)
     assert checks["gateway.settings"]["status"] == "skip"
     assert "AI Gateway Read" in str(checks["gateway.settings"]["fix"])
