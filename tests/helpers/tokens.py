@@ -10,9 +10,18 @@ import hashlib
 import secrets
 
 
-def fake_token(label: str = "cf") -> str:
+class Withheld(str):
+    """A token whose repr never shows it: pytest prints frame arguments on failure."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'<token withheld>'"
+
+
+def fake_token(label: str = "cf") -> Withheld:
     """A fresh fake token: long, random, and recognisable as a test value."""
-    return f"test-{label}-{secrets.token_hex(16)}"
+    return Withheld(f"test-{label}-{secrets.token_hex(16)}")
 
 
 def digest(value: str | bytes | None) -> str | None:
@@ -23,6 +32,7 @@ def digest(value: str | bytes | None) -> str | None:
 
 
 def assert_absent(secret: str, *texts: str | bytes, where: str = "output") -> None:
+    __tracebackhide__ = True  # the frame's arguments hold the token
     needle = secret.encode()
     for index, text in enumerate(texts):
         haystack = text.encode(errors="surrogateescape") if isinstance(text, str) else text
@@ -31,6 +41,7 @@ def assert_absent(secret: str, *texts: str | bytes, where: str = "output") -> No
 
 
 def assert_same_secret(actual: str | bytes | None, expected: str, what: str = "value") -> None:
+    __tracebackhide__ = True  # the frame's arguments hold the token
     if digest(actual) != digest(expected):
         raise AssertionError(
             f"{what} differs from the expected token "
