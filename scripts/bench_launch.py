@@ -130,8 +130,12 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
 
     @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
     def cache(self) -> Path:
-        return self.root / "home" / ".cache" / "codex-cf"
+        return self.home / ".cache" / "codex-cf"
 
     def forget_backend(self) -> None:
         (self.cache / BACKEND_RECORD).unlink(missing_ok=True)
@@ -141,7 +145,7 @@ class Scenario:
 class Command:
     label: str
     argv: list[str]
-    env: dict[str, str]
+    scenario: Scenario
     prepare: Callable[[], None] | None = None
     times: list[float] = field(default_factory=list)
 
@@ -151,7 +155,8 @@ class Command:
         start = time.perf_counter()
         done = subprocess.run(
             self.argv,
-            env=self.env,
+            env=self.scenario.env,
+            cwd=self.scenario.home,  # as from a project folder; `python -c` puts it on sys.path
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -342,30 +347,9 @@ def check_launch(codex_cf: str, scenario: Scenario, token_digest: str, record: P
     return imported_modules(err)
 
 
-def has_token_command(python: str) -> bool:
-    done = subprocess.run(
-        [
-            python,
-            "-c",
-            "import importlib.util, sys;"
-            "sys.exit(importlib.util.find_spec('codex_cf.commands.token_cmd') is None)",
-        ],
-        capture_output=True,
-        check=False,
-    )
-    return done.returncode == 0
-
-
-def store_token(codex_cf: str, python: str, env: dict[str, str], token: str) -> str:
-    """Store the fake token the way a user does; returns how, for the report."""
-    if has_token_command(python):
-        run_checked([codex_cf, "token", "set", "--stdin"], env, stdin=token)
-        return "`codex-cf token set --stdin`"
-    label = ["--label", "codex-cf bench"]
-    run_checked(
-        ["secret-tool", "store", *label, "service", SERVICE, "username", PROFILE], env, token
-    )
-    return "`secret-tool store` (no `codex-cf token set` yet), then one launch"
+def store_token(codex_cf: str, env: dict[str, str], token: str) -> None:
+    """Store the fake token as a user does: on standard input, never in argv."""
+    run_checked([codex_cf, "token", "set", "--stdin"], env, stdin=token)
 
 
 def machine_line(python: str) -> str:
@@ -503,7 +487,7 @@ def _bench(
 
     token = f"bench-fake-{secrets.token_hex(16)}"
     token_digest = hashlib.sha256(token.encode()).hexdigest()
-    stored_with = store_token(codex_cf, python, fresh.env, token)
+    store_token(codex_cf, fresh.env, token)
     time.sleep(max(0.0, written + SETTLE_SECONDS - time.time()))
 
     # Warm each HOME as a second launch finds it, then check what is measured.
@@ -524,20 +508,20 @@ def _bench(
     commands = {
         c.label: c
         for c in (
-            Command("`codex-cf exec hi`, fresh profile", launch, fresh.env),
-            Command("`codex-cf exec hi`, grown profile", launch, grown.env),
-            Command("fallback launch, fresh profile", launch, fresh.env, fresh.forget_backend),
-            Command("fallback launch, grown profile", launch, grown.env, grown.forget_backend),
-            Command("keyring floor", [python, "-c", _FLOOR_CODE], fresh.env),
-            Command("`codex-cf --help`", [codex_cf, "--help"], fresh.env),
-            Command("`python -c pass`", [python, "-c", "pass"], fresh.env),
+            Command("`codex-cf exec hi`, fresh profile", launch, fresh),
+            Command("`codex-cf exec hi`, grown profile", launch, grown),
+            Command("fallback launch, fresh profile", launch, fresh, fresh.forget_backend),
+            Command("fallback launch, grown profile", launch, grown, grown.forget_backend),
+            Command("keyring floor", [python, "-c", _FLOOR_CODE], fresh),
+            Command("`codex-cf --help`", [codex_cf, "--help"], fresh),
+            Command("`python -c pass`", [python, "-c", "pass"], fresh),
             Command(
                 "`secret-tool lookup`",
                 ["secret-tool", "lookup", "service", SERVICE, "username", PROFILE],
-                fresh.env,
+                fresh,
             ),
             Command(
-                "stand-in `codex exec hi` alone", [str(bin_dir / "codex"), "exec", "hi"], fresh.env
+                "stand-in `codex exec hi` alone", [str(bin_dir / "codex"), "exec", "hi"], fresh
             ),
         )
     }
@@ -566,12 +550,14 @@ def _bench(
         f"(real `codex --version`: {real}). Grown: {args.trust_entries} trust entries in the "
         f"profile and in config.toml, {args.other_profiles} other profiles.",
     ]
-    watched = ", ".join(
-        f"{name} {'yes' if name in traced['fresh'] else 'no'}" for name in _WATCHED_MODULES
+    watched = "; ".join(
+        f"{scenario}: "
+        + ", ".join(f"{name} {'yes' if name in modules else 'no'}" for name in _WATCHED_MODULES)
+        for scenario, modules in traced.items()
     )
     notes = [
-        f"Token stored with {stored_with}; Secret Service: gnome-keyring-daemon on a private bus.",
-        f"Modules the warm launch imports: {watched}.",
+        "Token stored with `codex-cf token set --stdin` in gnome-keyring-daemon on a private bus.",
+        f"Modules a warm launch imports ({watched}).",
         f"`codex --version` runs during the timed rounds: {probes}.",
     ]
     return report(commands, floor, goals, header, notes)
