@@ -7,7 +7,7 @@ the profile checks and `--profile`, and tests can feed them any argv.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from codex_cf.constants import (
     CODEX_COMMANDS,
@@ -20,8 +20,7 @@ from codex_cf.constants import (
 from codex_cf.errors import UsageError
 
 
-@dataclass(frozen=True)
-class CodexCommandLine:
+class CodexCommandLine(NamedTuple):
     """What a Codex argv asks for."""
 
     original: tuple[str, ...]

@@ -6,8 +6,8 @@ import os
 import sys
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from codex_cf import launch_cache
 from codex_cf.constants import (
@@ -27,8 +27,7 @@ _SCRIPT_PROBE_BYTES = 1024
 _OWN_MARKERS = (b"from codex_cf", b"import codex_cf", b"exec codex-cf")
 
 
-@dataclass(frozen=True)
-class Codex:
+class Codex(NamedTuple):
     path: str  # as found; what argv[0] and execve get
     resolved: str  # symlinks resolved: what the version cache is keyed by
 

@@ -51,6 +51,7 @@ SECRET_VARIABLE = {
     Secret.OPENAI: "OPENAI_API_KEY",
 }
 GATEWAY_AUTH_VARIABLE = "CF_AIG_AUTHORIZATION"
+SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
 
 
 class Billing(enum.StrEnum):

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from codex_cf import bounded, secret_service
-from codex_cf.constants import KEYRING_SERVICE, KEYRING_TIMEOUT_SECONDS, SECRET_VARIABLE, Secret
-from codex_cf.errors import KeyringUnavailable
+from codex_cf import bounded, profile_facts, secret_service
+from codex_cf.constants import (
+    KEYRING_SERVICE,
+    KEYRING_TIMEOUT_SECONDS,
+    SECRET_LABEL,
+    SECRET_VARIABLE,
+    Secret,
+)
+from codex_cf.errors import KeyringUnavailable, TokenMissing
 
 T = TypeVar("T")
 
@@ -130,8 +135,7 @@ def current_backend() -> str:
     return backend_label(backend)
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(NamedTuple):
     value: str | None
     source: str  # "environment" | "keyring" | "none"
 
@@ -144,3 +148,15 @@ def resolve(profile: str, secret: Secret, environ: Mapping[str, str] | None = No
         return Resolved(from_env, "environment")
     stored = get(profile, secret, env)
     return Resolved(stored, "keyring" if stored else "none")
+
+
+def missing_error(profile: str, secret: Secret) -> TokenMissing:
+    """No such secret anywhere: say so, and name the command that stores it."""
+    command = profile_facts.command_for(profile, "token set")
+    if secret is not Secret.CLOUDFLARE:
+        command += f" --which {secret.value}"
+    return TokenMissing(
+        f"no {SECRET_LABEL[secret]} for profile {profile!r} in the keyring or "
+        f"${SECRET_VARIABLE[secret]}",
+        command,
+    )

@@ -13,13 +13,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from codex_cf import codex_binary, credentials, launch_cache, paths, profile_rules, sessions
+from codex_cf import (
+    codex_binary,
+    credentials,
+    launch_cache,
+    paths,
+    profile_facts,
+    profile_rules,
+    sessions,
+)
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
     CODEX_INSTALL_HINT,
     GATEWAY_AUTH_HEADER,
     MINIMUM_CODEX_VERSION,
+    SECRET_LABEL,
     SECRET_VARIABLE,
     AuthMode,
     Billing,
@@ -27,7 +36,6 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import CodexCfError
 
-SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
 SELF_TEST_RECORD = "self-test"
 
 
@@ -161,7 +169,7 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
                     Status.WARN,
                     "sandbox_mode = danger-full-access: the agent's commands can read the token "
                     "from /proc of Codex's own processes",
-                    profile_rules.command_for(report.profile, "setup --auth command"),
+                    profile_facts.command_for(report.profile, "setup --auth command"),
                 )
             )
         else:
@@ -202,7 +210,7 @@ def check_tokens(profile: str, secrets: list[Secret]) -> tuple[list[Check], dict
             )
             checks.append(Check(check_id, Status.OK, f"{label} found in {where}"))
         else:
-            fix = profile_rules.command_for(profile, "token set")
+            fix = profile_facts.command_for(profile, "token set")
             if secret is not Secret.CLOUDFLARE:
                 fix += f" --which {secret.value}"
             checks.append(Check(check_id, Status.FAIL, f"no {label} for profile {profile!r}", fix))
@@ -318,7 +326,7 @@ def check_gateway_settings(
 
 
 def gateway_headers(
-    facts: profile_rules.ProfileFacts, values: Mapping[Secret, str]
+    facts: profile_facts.ProfileFacts, values: Mapping[Secret, str]
 ) -> dict[str, str]:
     """The headers Codex would send, from the tokens codex-cf would use."""
     headers = {}

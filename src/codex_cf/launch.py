@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from codex_cf import codex_args, codex_binary, credentials, profile_rules
+from codex_cf import codex_args, codex_binary, credentials, profile_facts
 from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, REENTRY_ENV, SECRET_VARIABLE, Secret
-from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
+from codex_cf.errors import ProfileNotCurrent, UsageError
 
 
-@dataclass(frozen=True)
-class Launch:
+class Launch(NamedTuple):
     """What to exec: the environment carries the token, never argv."""
 
     executable: str
@@ -28,7 +27,7 @@ class Launch:
 
 def profile_name(cmdline: codex_args.CodexCommandLine, environ: Mapping[str, str]) -> str:
     name = cmdline.profile or environ.get(PROFILE_ENV) or DEFAULT_PROFILE
-    if not profile_rules.valid_profile_name(name):
+    if not profile_facts.valid_profile_name(name):
         raise UsageError(
             f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
             f"codex-cf --profile {DEFAULT_PROFILE} ...",
@@ -38,9 +37,14 @@ def profile_name(cmdline: codex_args.CodexCommandLine, environ: Mapping[str, str
 
 def _current_facts(
     profile: str, environ: Mapping[str, str], interactive: bool
-) -> profile_rules.ProfileFacts:
+) -> profile_facts.ProfileFacts:
+    cached = profile_facts.cached(profile, environ)
+    if cached is not None:
+        return cached
+    from codex_cf import profile_rules  # a changed or new profile: the full check
+
     outcome = profile_rules.current_facts(profile, environ)
-    if isinstance(outcome, profile_rules.ProfileFacts):
+    if isinstance(outcome, profile_facts.ProfileFacts):
         return outcome
     if interactive:
         from codex_cf.commands import setup_cmd
@@ -51,17 +55,6 @@ def _current_facts(
     raise ProfileNotCurrent(f"profile {profile!r} is not usable: {failure.message}", failure.fix)
 
 
-def _missing_secret(profile: str, secret: Secret) -> TokenMissing:
-    command = profile_rules.command_for(profile, "token set")
-    if secret is not Secret.CLOUDFLARE:
-        command += f" --which {secret.value}"
-    what = "Cloudflare API token" if secret is Secret.CLOUDFLARE else "OpenAI API key"
-    return TokenMissing(
-        f"no {what} for profile {profile!r} in the keyring or in ${SECRET_VARIABLE[secret]}",
-        command,
-    )
-
-
 def _secret(profile: str, secret: Secret, environ: Mapping[str, str], interactive: bool) -> str:
     value = credentials.get(profile, secret, environ)
     if value:
@@ -70,12 +63,12 @@ def _secret(profile: str, secret: Secret, environ: Mapping[str, str], interactiv
         from codex_cf.commands import token_cmd
 
         return token_cmd.prompt_for_launch(profile, secret)
-    raise _missing_secret(profile, secret)
+    raise credentials.missing_error(profile, secret)
 
 
 def token_environment(
     profile: str,
-    facts: profile_rules.ProfileFacts,
+    facts: profile_facts.ProfileFacts,
     environ: Mapping[str, str],
     interactive: bool,
 ) -> dict[str, str]:

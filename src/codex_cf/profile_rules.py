@@ -9,69 +9,36 @@ from __future__ import annotations
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from codex_cf import launch_cache, paths
+from codex_cf import paths, profile_facts
 from codex_cf.constants import (
     BEARER_PREFIX,
-    DEFAULT_PROFILE,
     GATEWAY_AUTH_HEADER,
     GATEWAY_HOST,
-    PROGRAM,
     SECRET_VARIABLE,
     WIRE_API,
     AuthMode,
     Billing,
     Secret,
 )
+from codex_cf.profile_facts import (
+    Export,
+    ProfileFacts,
+    command_for,
+    is_codex_cf_executable,
+)
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_PROFILE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
 GATEWAY_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _GATEWAY_PATH = re.compile(r"/v1/([^/]+)/([^/]+)/openai/?")
 _LOOPBACK_HOSTS = ("localhost", "::1")
 _PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
-
-
-@dataclass(frozen=True)
-class Export:
-    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front."""
-
-    variable: str
-    secret: Secret
-    prefix: str = ""
-
-
-@dataclass(frozen=True)
-class ProfileFacts:
-    """What the launch needs to know about a current profile."""
-
-    auth_mode: AuthMode
-    billing: Billing
-    exports: tuple[Export, ...]
-    required: tuple[Secret, ...]
-    auth_command: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ProfileFacts:
-        return cls(
-            auth_mode=AuthMode(data["auth_mode"]),
-            billing=Billing(data["billing"]),
-            exports=tuple(
-                Export(e["variable"], Secret(e["secret"]), e["prefix"]) for e in data["exports"]
-            ),
-            required=tuple(Secret(s) for s in data["required"]),
-            auth_command=data["auth_command"],
-        )
 
 
 @dataclass(frozen=True)
@@ -102,19 +69,8 @@ class Report:
         return next((f for f in self.findings if not f.ok), None)
 
 
-def command_for(profile: str, command: str) -> str:
-    """A codex-cf command line for this profile, as a user would type it."""
-    if profile == DEFAULT_PROFILE:
-        return f"{PROGRAM} {command}"
-    return f"{PROGRAM} {command} --profile {profile}"
-
-
 def valid_variable_name(name: str) -> bool:
     return _VARIABLE_NAME.fullmatch(name) is not None
-
-
-def valid_profile_name(name: str) -> bool:
-    return _PROFILE_NAME.fullmatch(name) is not None
 
 
 def gateway_url(account_id: str, gateway: str) -> str:
@@ -163,6 +119,8 @@ def base_url_problem(url: object) -> str | None:
 
 def _read_toml(path: Path) -> tuple[dict[str, Any] | None, str | None]:
     """The parsed file, or the error as people read it: file, line and column."""
+    import tomllib
+
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -208,13 +166,6 @@ def auth_command_secret(args: object, profile: str) -> Secret | None:
         return Secret(pairs.get("--which", Secret.CLOUDFLARE))
     except ValueError:
         return None
-
-
-def is_codex_cf_executable(command: object) -> bool:
-    if not isinstance(command, str) or not os.path.isabs(command):
-        return False
-    name = os.path.basename(command).lower().removesuffix(".exe")
-    return name == PROGRAM and os.path.isfile(command) and os.access(command, os.X_OK)
 
 
 @dataclass(frozen=True)
@@ -479,34 +430,14 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
     return report
 
 
-def _signature(profile: str, environ: Mapping[str, str] | None) -> list[Any]:
-    profile_file = paths.profile_path(profile, environ)
-    base_file = paths.base_config_path(environ)
-    return [
-        str(profile_file),
-        launch_cache.file_signature(profile_file),
-        launch_cache.file_signature(base_file),
-    ]
-
-
 def current_facts(profile: str, environ: Mapping[str, str] | None = None) -> ProfileFacts | Report:
     """The facts of a current profile (cached by file signature), else the failing report."""
-    cache_name = f"profile-{profile}"
-    signature = _signature(profile, environ)
-    cached = launch_cache.load(cache_name, environ)
-    if cached.get("signature") == signature:
-        try:
-            facts = ProfileFacts.from_json(cached["facts"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        else:
-            if facts.auth_command is None or is_codex_cf_executable(facts.auth_command):
-                return facts
+    found = profile_facts.cached(profile, environ)
+    if found is not None:
+        return found
+    checked = profile_facts.signature(profile, environ)
     report = check(profile, environ)
     if report.facts is None:
         return report
-    if all(launch_cache.is_settled(s) for s in signature[1:]):
-        launch_cache.store(
-            cache_name, {"signature": signature, "facts": report.facts.to_json()}, environ
-        )
+    profile_facts.remember(profile, report.facts, checked, environ)
     return report.facts

@@ -41,7 +41,8 @@ def fingerprint(environ: Mapping[str, str]) -> list[Any] | None:
         environ.get("PYTHON_KEYRING_BACKEND"),
         launch_cache.file_signature(paths.keyring_config_file(environ)),
         environ.get("XDG_CURRENT_DESKTOP"),
-        [launch_cache.file_signature(Path(entry)) for entry in sys.path if entry],
+        # sys.path[0] is the script's folder (or the working one), not where backends install.
+        [launch_cache.file_signature(Path(entry)) for entry in sys.path[1:] if entry],
     ]
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import tomlkit
 
-from codex_cf import credentials, fake_gateway, paths, profile_edit, profile_rules
+from codex_cf import credentials, fake_gateway, paths, profile_edit, profile_facts, profile_rules
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
@@ -51,7 +51,7 @@ class Setting:
     profile: str
     account: str
     gateway: str
-    facts: profile_rules.ProfileFacts
+    facts: profile_facts.ProfileFacts
     tokens: dict[Secret, str]
     environ: dict[str, str]
     throwaway: bool
@@ -159,7 +159,7 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
         token = "self-test-" + secrets.token_urlsafe(24)
         env[SECRET_VARIABLE[Secret.CLOUDFLARE]] = token
         layout = profile_rules.read_layout({"env_key": SECRET_VARIABLE[Secret.CLOUDFLARE]}, profile)
-        facts = profile_rules.ProfileFacts(
+        facts = profile_facts.ProfileFacts(
             AuthMode.ENV, Billing.UNIFIED, layout.exports, (Secret.CLOUDFLARE,)
         )
         return Setting(
@@ -190,7 +190,7 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
         except CodexCfError as error:
             return [Check("self_test.token", Status.FAIL, error.message, error.fix)]
         if not value:
-            fix = profile_rules.command_for(profile, "token set")
+            fix = profile_facts.command_for(profile, "token set")
             return [Check("self_test.token", Status.FAIL, f"no {secret.value} token stored", fix)]
         tokens[secret] = value
     account, gateway = _gateway_coordinates(report)
@@ -281,7 +281,7 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
             )
         ]
     leaked = any(token in outputs for token in setting.tokens.values())
-    setup_fix = profile_rules.command_for(setting.profile, "setup")
+    setup_fix = profile_facts.command_for(setting.profile, "setup")
     checks = [
         Check(
             "self_test.hidden",
@@ -313,7 +313,7 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
                 Status.WARN,
                 "with full access the agent can read the token from /proc of Codex's own "
                 "processes (env auth mode)",
-                profile_rules.command_for(setting.profile, "setup --auth command"),
+                profile_facts.command_for(setting.profile, "setup --auth command"),
             )
         )
     else:

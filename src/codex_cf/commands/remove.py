@@ -14,10 +14,17 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codex_cf import credentials, launch_cache, paths, profile_rules, sessions, terminal
+from codex_cf import (
+    credentials,
+    launch_cache,
+    paths,
+    profile_facts,
+    sessions,
+    terminal,
+)
 from codex_cf.codex_config import backup_path, write_lock
-from codex_cf.commands.setup_cmd import SECRET_LABEL, resolve_profile
-from codex_cf.constants import PROVIDER_ID, ExitStatus, Secret
+from codex_cf.commands.setup_cmd import resolve_profile
+from codex_cf.constants import PROVIDER_ID, SECRET_LABEL, ExitStatus, Secret
 from codex_cf.errors import UsageError
 
 # Cache entries shared by every profile: removed with --all only.
@@ -84,7 +91,7 @@ def _all_profile_names() -> list[str]:
     for entry in cache.glob("profile-*.json"):
         names.add(entry.name.removeprefix("profile-").removesuffix(".json"))
     names.add(resolve_profile(None))
-    return sorted(n for n in names if profile_rules.valid_profile_name(n))
+    return sorted(n for n in names if profile_facts.valid_profile_name(n))
 
 
 def find_traces(options: RemoveOptions) -> Traces:

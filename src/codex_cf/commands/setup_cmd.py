@@ -23,6 +23,7 @@ from codex_cf import (
     credentials,
     paths,
     profile_edit,
+    profile_facts,
     profile_rules,
     sessions,
     terminal,
@@ -34,6 +35,7 @@ from codex_cf.constants import (
     DEFAULT_REASONING_EFFORT,
     PROFILE_ENV,
     REASONING_EFFORTS,
+    SECRET_LABEL,
     SECRET_VARIABLE,
     AuthMode,
     Billing,
@@ -47,7 +49,6 @@ _BILLING_CHOICES = {
     Billing.BYOK: "provider keys stored in Cloudflare (BYOK); the gateway checks your token",
     Billing.OWN_KEY: "your own OpenAI API key, sent through the gateway",
 }
-SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ class Plan:
 
 def resolve_profile(option: str | None) -> str:
     name = option or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
-    if not profile_rules.valid_profile_name(name):
+    if not profile_facts.valid_profile_name(name):
         raise UsageError(
             f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
             "choose another name with --profile NAME",
@@ -183,7 +184,7 @@ def codex_cf_executable() -> str:
     on_path = shutil.which("codex-cf")
     if on_path and os.path.realpath(on_path) == own:
         return os.path.abspath(on_path)
-    if profile_rules.is_codex_cf_executable(os.path.abspath(sys.argv[0])):
+    if profile_facts.is_codex_cf_executable(os.path.abspath(sys.argv[0])):
         return os.path.abspath(sys.argv[0])
     if on_path:
         return os.path.abspath(on_path)
@@ -314,7 +315,7 @@ def _permissions_need_fixing(path: Path) -> bool:
 
 
 def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
-    fix = profile_rules.command_for(profile, "setup")
+    fix = profile_facts.command_for(profile, "setup")
     profile_file = codex_config.load(paths.profile_path(profile), fix)
     base_file = codex_config.load(paths.base_config_path(), fix)
     creating = not profile_file.exists
@@ -403,7 +404,7 @@ def _confirm(plan: Plan, options: SetupOptions, interactive: bool) -> bool:
 
 
 def _write(plan: Plan) -> None:
-    fix = profile_rules.command_for(plan.profile, "setup")
+    fix = profile_facts.command_for(plan.profile, "setup")
     with codex_config.write_lock():
         for loaded in (plan.profile_file, plan.base_file):
             if loaded.changed():
@@ -420,7 +421,7 @@ def _store_secrets(plan: Plan) -> None:
         backend = credentials.store(plan.profile, secret, value)
         terminal.say(f"Saved the {SECRET_LABEL[secret]} in the keyring ({backend})")
     for secret in plan.missing_secrets:
-        command = profile_rules.command_for(plan.profile, "token set")
+        command = profile_facts.command_for(plan.profile, "token set")
         if secret is not Secret.CLOUDFLARE:
             command += f" --which {secret.value}"
         terminal.say(f"No {SECRET_LABEL[secret]} stored yet: run {command}")
@@ -467,20 +468,20 @@ def run(options: SetupOptions) -> int:
     return execute(options, interactive)
 
 
-def repair_for_launch(report: profile_rules.Report) -> profile_rules.ProfileFacts:
+def repair_for_launch(report: profile_rules.Report) -> profile_facts.ProfileFacts:
     """The launch found the profile not current on a terminal: explain, offer setup, go on."""
     terminal.say(f"codex-cf: profile {report.profile!r} is not ready for Codex:")
     for finding in report.findings:
         if not finding.ok:
             terminal.say(f"  ✗ {finding.message}")
-    command = profile_rules.command_for(report.profile, "setup")
+    command = profile_facts.command_for(report.profile, "setup")
     if not terminal.confirm(f"Run {command} now?", default=True):
         failure = report.first_failure()
         assert failure is not None
         raise ProfileNotCurrent(f"profile {report.profile!r} is not usable", failure.fix)
     execute(SetupOptions(profile=report.profile), interactive=True)
     outcome = profile_rules.current_facts(report.profile)
-    if isinstance(outcome, profile_rules.ProfileFacts):
+    if isinstance(outcome, profile_facts.ProfileFacts):
         terminal.say("Starting Codex.")
         return outcome
     failure = outcome.first_failure()

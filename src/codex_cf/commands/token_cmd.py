@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from codex_cf import credentials, paths, profile_rules, terminal
-from codex_cf.commands.setup_cmd import SECRET_LABEL, resolve_profile
-from codex_cf.constants import SECRET_VARIABLE, ExitStatus, Secret
+from codex_cf import credentials, paths, profile_facts, profile_rules, terminal
+from codex_cf.commands.setup_cmd import resolve_profile
+from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
     TokenInactive,
@@ -19,14 +19,6 @@ from codex_cf.errors import (
 
 def _which_option(secret: Secret) -> str:
     return "" if secret is Secret.CLOUDFLARE else f" --which {secret.value}"
-
-
-def _missing(profile: str, secret: Secret) -> TokenMissing:
-    return TokenMissing(
-        f"no {SECRET_LABEL[secret]} for profile {profile!r} in the keyring or "
-        f"${SECRET_VARIABLE[secret]}",
-        profile_rules.command_for(profile, "token set") + _which_option(secret),
-    )
 
 
 def shape_problem(secret: Secret, value: str) -> str | None:
@@ -83,7 +75,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
         print(f"source:   keyring {terminal.mask(stored)}")
     else:
         print("source:   none")
-        raise _missing(profile, secret)
+        raise credentials.missing_error(profile, secret)
     return int(ExitStatus.OK)
 
 
@@ -105,7 +97,7 @@ def print_token(profile_option: str | None, secret: Secret) -> int:
     profile = resolve_profile(profile_option)
     resolved = credentials.resolve(profile, secret)
     if not resolved.value:
-        raise _missing(profile, secret)
+        raise credentials.missing_error(profile, secret)
     sys.stdout.write(resolved.value + "\n")
     sys.stdout.flush()
     return int(ExitStatus.OK)
@@ -127,13 +119,13 @@ def verify(profile_option: str | None) -> int:
     profile = resolve_profile(profile_option)
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
-        raise _missing(profile, Secret.CLOUDFLARE)
+        raise credentials.missing_error(profile, Secret.CLOUDFLARE)
     verdict = cloudflare_api.verify_token(resolved.value, _account_id(profile))
     source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
         return int(ExitStatus.OK)
-    fix = profile_rules.command_for(profile, "token set")
+    fix = profile_facts.command_for(profile, "token set")
     if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
@@ -151,7 +143,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     if not value:
         raise TokenMissing(
             f"${variable} is not set in this shell, so there is nothing to import",
-            profile_rules.command_for(profile, "token set") + _which_option(secret),
+            profile_facts.command_for(profile, "token set") + _which_option(secret),
         )
     problem = shape_problem(secret, value)
     if problem:
@@ -179,7 +171,7 @@ def prompt_for_launch(profile: str, secret: Secret) -> str:
     terminal.say(f"codex-cf: no {label} for profile {profile!r} in the keyring.")
     value = terminal.ask_secret(f"{label} (input hidden)").strip()
     if not value:
-        raise _missing(profile, secret)
+        raise credentials.missing_error(profile, secret)
     problem = shape_problem(secret, value)
     if problem:
         raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
