@@ -12,7 +12,7 @@ import tomlkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex_cf import profile_edit, profile_rules
+from codex_cf import profile_edit, profile_facts, profile_rules
 from codex_cf.constants import AuthMode, Billing
 from codex_cf.errors import ProfileNotCurrent
 
@@ -40,7 +40,7 @@ def edited(text: str, want: profile_edit.Desired, creating: bool = False) -> str
     return document.as_string()
 
 
-def facts(text: str, executable: str | None = None) -> profile_rules.ProfileFacts:
+def facts(text: str, executable: str | None = None) -> profile_facts.ProfileFacts:
     findings, found = profile_rules.check_profile_document(tomllib.loads(text), "cloudflare-aig")
     assert found is not None, [f.message for f in findings if not f.ok]
     return found

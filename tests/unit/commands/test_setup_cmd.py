@@ -7,7 +7,7 @@ import tomllib
 
 import pytest
 
-from codex_cf import credentials, profile_rules
+from codex_cf import credentials, profile_facts, profile_rules
 from codex_cf.commands import setup_cmd
 from codex_cf.commands.setup_cmd import SetupOptions
 from codex_cf.constants import ExitStatus, Secret
@@ -141,7 +141,7 @@ def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
         == 0
     )
     facts = profile_rules.current_facts("cloudflare-aig")
-    assert isinstance(facts, profile_rules.ProfileFacts)
+    assert isinstance(facts, profile_facts.ProfileFacts)
     assert [e.variable for e in facts.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
 
 
