@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from codex_cf.fake_gateway import FakeGateway
-from helpers import profiles, real_parts
+from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.tokens import assert_absent, assert_same_secret, fake_token
+from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
 
 PROFILE = "cloudflare-aig"
 GATEWAY = "codex-e2e"
@@ -28,13 +28,6 @@ VARIABLE = "CLOUDFLARE_API_KEY"
 COMMAND = f'printenv {VARIABLE}; echo "printenv status: $?"'
 RUNTIME_ONLY_ERROR = "--profile only applies to runtime commands"
 EXCLUDE = f'[shell_environment_policy]\nexclude = ["{VARIABLE}"]\n'
-
-
-class Withheld(str):
-    """A token, or text that may hold one, that never shows in a failure report."""
-
-    def __repr__(self) -> str:
-        return "<withheld>"
 
 
 @dataclass(frozen=True)
@@ -58,28 +51,6 @@ def gateway(home):
     with FakeGateway(profiles.ACCOUNT, GATEWAY, COMMAND) as running:
         _write_profile(home, running)
         yield running
-
-
-@pytest.fixture
-def codex(home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The real Codex for codex-cf, and a TMPDIR that does not hold CODEX_HOME.
-
-    Codex will not create its helper binaries under the temporary folder
-    (and warns) when CODEX_HOME is inside it, as pytest's tmp_path is in /tmp.
-    """
-    path = real_parts.real_codex()
-    monkeypatch.setenv("CODEX_CF_CODEX", path)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
-    return path
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles, real_parts
-from helpers.tokens import assert_absent, assert_same_secret, fake_token
+from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
 
 PROFILE = "cloudflare-aig"
 GATEWAY = "codex-tui"
@@ -52,13 +52,6 @@ _CONTROL = re.compile(
     r"|\x1b[@-Z\\-_]"  # other escapes
     r"|\s"
 )
-
-
-class Withheld(str):
-    """Text that may hold the token; never shown in a failure report."""
-
-    def __repr__(self) -> str:
-        return "<withheld>"
 
 
 def _visible(raw: str) -> str:
@@ -117,16 +110,9 @@ class Screen:
         return _visible(text) in _visible(self.raw)
 
 
-@pytest.fixture
-def codex(home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The real Codex for codex-cf; TMPDIR outside CODEX_HOME's parents (see test_real_codex)."""
-    path = real_parts.real_codex()
-    monkeypatch.setenv("CODEX_CF_CODEX", path)
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
-    monkeypatch.setenv("TMPDIR", str(scratch))
+@pytest.fixture(autouse=True)
+def terminal_type(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
-    return path
 
 
 @pytest.fixture

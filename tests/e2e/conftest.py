@@ -1,0 +1,32 @@
+"""Fixtures for tests that drive the real Codex."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helpers import real_parts
+
+
+@pytest.fixture
+def codex(home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real Codex for codex-cf, and a TMPDIR that does not hold CODEX_HOME.
+
+    Codex will not create its helper binaries under the temporary folder
+    (and warns) when CODEX_HOME is inside it, as pytest's tmp_path is in /tmp.
+    """
+    path = real_parts.real_codex()
+    monkeypatch.setenv("CODEX_CF_CODEX", path)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The folder Codex works in."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
