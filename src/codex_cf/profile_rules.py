@@ -152,18 +152,16 @@ def _exclude_list(document: Mapping[str, Any]) -> tuple[list[str] | None, str | 
     return exclude, None
 
 
-def auth_command_secret(args: object, profile: str) -> Secret | None:
-    """The secret an auth table's `codex-cf token print` args ask for, if they select profile."""
+def auth_command_args(args: object) -> tuple[Secret, str | None] | None:
+    """(secret, profile) a `codex-cf token print` auth command asks for, else None."""
     if not isinstance(args, list) or args[:2] != ["token", "print"]:
         return None
     options = args[2:]
     pairs = dict(zip(options[::2], options[1::2], strict=False))
     if len(options) % 2 or set(pairs) - {"--profile", "--which"}:
         return None
-    if pairs.get("--profile") != profile:
-        return None
     try:
-        return Secret(pairs.get("--which", Secret.CLOUDFLARE))
+        return Secret(pairs.get("--which", Secret.CLOUDFLARE)), pairs.get("--profile")
     except ValueError:
         return None
 
@@ -228,8 +226,9 @@ def read_layout(provider: Mapping[str, Any], profile: str) -> Layout:
         auth_command = command if isinstance(command, str) else None
         if not is_codex_cf_executable(command):
             problems.append(f"auth.command {command!r} is not an installed codex-cf")
-        authorization = auth_command_secret(auth_table.get("args"), profile)
-        if authorization is None:
+        asked = auth_command_args(auth_table.get("args"))
+        authorization = asked[0] if asked else None
+        if asked is None or asked[1] != profile:
             problems.append(f"auth.args do not run `token print --profile {profile}`")
     else:
         mode = AuthMode.ENV

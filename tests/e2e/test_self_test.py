@@ -95,3 +95,18 @@ def test_exclude_removed_by_hand_is_reported(home, real_codex_env) -> None:
     failed = [c for c in checks.values() if c["status"] == "fail"]
     assert any("exclude" in c["message"] and c["fix"] == "codex-cf setup" for c in failed)
     assert_absent(env["CLOUDFLARE_API_KEY"], output)
+
+
+def test_plain_doctor_asks_for_the_self_test_until_it_passed_with_this_codex(
+    real_codex_env, home
+) -> None:
+    def due() -> dict[str, str] | None:
+        done = run_codex_cf("doctor", "--offline", "--json", env=real_codex_env)
+        checks = {c["id"]: c for c in json.loads(done.stdout)["checks"]}
+        return checks.get("self_test.due")
+
+    reminder = due()
+    assert reminder is not None
+    assert reminder["fix"] == "codex-cf doctor --self-test"
+    assert self_test(real_codex_env)[0] == 0
+    assert due() is None

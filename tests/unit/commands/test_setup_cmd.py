@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +168,39 @@ def test_through_the_installed_command(home) -> None:
     assert bad.returncode == ExitStatus.USAGE
     assert bad.stderr.count("\n") <= 2
     assert "Traceback" not in bad.stderr
+
+
+@pytest.fixture
+def codex_cf_on_path(monkeypatch) -> None:
+    """Command mode writes the codex-cf found on PATH into the profile."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+@pytest.mark.usefixtures("codex_cf_on_path")
+def test_command_mode_profile_of_a_moved_codex_cf_is_repaired(home) -> None:
+    setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
+    text = home.profile().read_text()
+    installed = tomllib.loads(text)["model_providers"]["cloudflare-ai-gateway"]["auth"]["command"]
+    home.profile().write_text(text.replace(installed, "/old/venv/bin/codex-cf"))
+    report = profile_rules.check("cloudflare-aig")
+    assert not report.current
+    assert "not an installed codex-cf" in report.first_failure().message
+    assert setup(no_token=True) == 0  # the mode is kept; only the path changes
+    repaired = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert repaired["auth"]["command"] == installed
+    assert "env_key" not in repaired
+    assert profile_rules.check("cloudflare-aig").current
+
+
+@pytest.mark.usefixtures("codex_cf_on_path")
+def test_a_profile_copied_to_another_name_is_not_current(home) -> None:
+    setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
+    home.profile("copy").write_text(home.profile().read_text())
+    home.profile("copy").chmod(0o600)
+    report = profile_rules.check("copy")
+    assert "token print --profile copy" in report.first_failure().message
+    assert setup(profile="copy", no_token=True) == 0
+    args = tomllib.loads(home.profile("copy").read_text())["model_providers"][
+        "cloudflare-ai-gateway"
+    ]["auth"]["args"]
+    assert args == ["token", "print", "--profile", "copy"]

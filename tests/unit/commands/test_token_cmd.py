@@ -115,3 +115,81 @@ def test_profile_file_never_holds_the_token(home) -> None:
     for path in home.root.rglob("*"):
         if path.is_file() and path != home.keyring_file:
             assert_absent(token, path.read_bytes(), where=str(path))
+
+
+def test_import_moves_the_variable_into_the_keyring_and_names_rc_lines(home) -> None:
+    token = fake_token()
+    (home.home / ".zshrc").write_text(
+        f"export PATH=$PATH:~/bin\nexport CLOUDFLARE_API_KEY={token}\n"
+    )
+    before = (home.home / ".zshrc").read_text()
+    done = run_codex_cf("token", "import", env=dict(os.environ, CLOUDFLARE_API_KEY=token))
+    assert done.returncode == 0, done.stderr
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+    assert f"{home.home / '.zshrc'}:2" in done.stderr
+    assert (home.home / ".zshrc").read_text() == before  # never edited unasked
+    assert_absent(token, done.stdout, done.stderr)
+
+
+def test_import_without_the_variable_names_token_set(home) -> None:
+    done = run_codex_cf("token", "import")
+    assert done.returncode == ExitStatus.TOKEN_MISSING
+    assert "codex-cf token set" in done.stderr
+
+
+@pytest.fixture
+def api(home, monkeypatch):
+    from helpers.fake_cloudflare_api import FakeCloudflareApi
+
+    def start(**config: object) -> FakeCloudflareApi:
+        fake = FakeCloudflareApi(**config).__enter__()  # type: ignore[arg-type]
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        return fake
+
+    return start
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "words"),
+    [
+        ("active", ExitStatus.OK, "active"),
+        ("disabled", ExitStatus.TOKEN_INACTIVE, "disabled"),
+        ("expired", ExitStatus.TOKEN_INACTIVE, "expired"),
+        (None, ExitStatus.TOKEN_INVALID, "rejected"),
+    ],
+)
+def test_verify_tells_the_states_apart(home, api, state, status, words) -> None:
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    fake = api(user_tokens={token: state} if state else {})
+    done = run_codex_cf("token", "verify")
+    fake.__exit__(None, None, None)
+    assert done.returncode == status, done.stderr
+    assert words in (done.stdout + done.stderr).lower()
+    assert_absent(token, done.stdout, done.stderr)
+
+
+def test_verify_an_account_owned_token_uses_the_profiles_account(home, api) -> None:
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    profiles.write(home.profile())
+    fake = api(account_tokens={profiles.ACCOUNT: {token: "active"}})
+    done = run_codex_cf("token", "verify")
+    fake.__exit__(None, None, None)
+    assert done.returncode == 0, done.stderr
+    assert f"/client/v4/accounts/{profiles.ACCOUNT}/tokens/verify" in fake.paths()
+
+
+def test_verify_unreachable_is_bounded(home, monkeypatch) -> None:
+    import socket
+    import time
+
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("CODEX_CF_API_BASE", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    done = run_codex_cf("token", "verify")
+    assert time.monotonic() - started < 15
+    assert done.returncode == ExitStatus.API_UNREACHABLE
