@@ -204,3 +204,53 @@ def test_a_profile_copied_to_another_name_is_not_current(home) -> None:
         "cloudflare-ai-gateway"
     ]["auth"]["args"]
     assert args == ["token", "print", "--profile", "copy"]
+
+
+def test_two_setups_at_once_leave_one_whole_profile(home) -> None:
+    import subprocess
+
+    from helpers import real_parts
+
+    setup(account_id=ACCOUNT, no_token=True)
+    runs = [
+        subprocess.Popen(
+            [real_parts.codex_cf(), "setup", "--gateway", gateway, "--no-token", "--yes"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for gateway in ("first", "second")
+    ]
+    results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in runs]
+    assert {status for status, _ in results} <= {0, int(ExitStatus.FILE_CONFLICT)}
+    assert 0 in {status for status, _ in results}
+    for status, err in results:
+        if status:
+            assert "changed on disk" in err or "another codex-cf" in err
+    document = tomllib.loads(home.profile().read_text())  # whole, valid TOML
+    url = document["model_providers"]["cloudflare-ai-gateway"]["base_url"]
+    assert url.endswith(("/first/openai", "/second/openai"))
+    assert profile_rules.check("cloudflare-aig").current
+
+
+def test_setup_lists_codex_sessions_that_run_with_the_old_settings(home, capsys) -> None:
+    import subprocess
+    import time
+
+    setup(account_id=ACCOUNT, no_token=True)
+    script = home.root / "bin" / "codex"
+    script.parent.mkdir()
+    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
+    script.chmod(0o755)
+    session = subprocess.Popen([str(script), "--profile", "cloudflare-aig", "exec", "x"])
+    try:
+        time.sleep(0.3)
+        capsys.readouterr()
+        setup(gateway="changed", no_token=True)
+        err = capsys.readouterr().err
+        assert "restart them" in err
+        assert f"PID {session.pid}" in err
+    finally:
+        session.kill()
+        session.wait()
