@@ -55,14 +55,20 @@ def _current_facts(
     raise ProfileNotCurrent(f"profile {profile!r} is not usable: {failure.message}", failure.fix)
 
 
-def _secret(profile: str, secret: Secret, environ: Mapping[str, str], interactive: bool) -> str:
+def _secret(
+    profile: str,
+    secret: Secret,
+    environ: Mapping[str, str],
+    interactive: bool,
+    must_save: bool = False,
+) -> str:
     value = credentials.get(profile, secret, environ)
     if value:
         return value
     if interactive:
         from codex_cf.commands import token_cmd
 
-        return token_cmd.prompt_for_launch(profile, secret)
+        return token_cmd.prompt_for_launch(profile, secret, must_save)
     raise credentials.missing_error(profile, secret)
 
 
@@ -85,7 +91,7 @@ def token_environment(
     for secret in facts.required:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
         if secret not in exported and not environ.get(SECRET_VARIABLE[secret]):
-            _secret(profile, secret, environ, interactive)
+            _secret(profile, secret, environ, interactive, must_save=True)
     return added
 
 

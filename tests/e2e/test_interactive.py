@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import tomllib
+from pathlib import Path
 
 import pexpect
 
@@ -123,3 +126,24 @@ def test_token_set_prompt_is_hidden(home) -> None:
     assert finish(child) == 0
     assert_absent(token, child.before or "", where="the terminal")
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+
+
+def test_command_mode_prompt_saves_the_token_codex_will_ask_for(
+    home, stand_in, monkeypatch
+) -> None:
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    assert (
+        spawn(
+            "setup", "--account-id", profiles.ACCOUNT, "--auth", "command", "--no-token", "--yes"
+        ).expect(pexpect.EOF)
+        == 0
+    )
+    token = fake_token()
+    child = spawn("exec", "hello")
+    child.expect_exact("Cloudflare API token (input hidden): ")
+    child.sendline(token)
+    child.expect_exact("Codex asks codex-cf for it")
+    assert finish(child) == 0
+    assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+    (run,) = stand_in.runs()
+    assert "CLOUDFLARE_API_KEY" not in run["env"]  # command mode exports nothing

@@ -165,8 +165,11 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     return int(ExitStatus.OK)
 
 
-def prompt_for_launch(profile: str, secret: Secret) -> str:
-    """The launch found no secret on a terminal: ask (hidden), offer to save, go on."""
+def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> str:
+    """The launch found no secret on a terminal: ask (hidden), offer to save, go on.
+
+    In command auth mode Codex asks codex-cf for the token later, so it must be saved.
+    """
     label = SECRET_LABEL[secret]
     terminal.say(f"codex-cf: no {label} for profile {profile!r} in the keyring.")
     value = terminal.ask_secret(f"{label} (input hidden)").strip()
@@ -175,7 +178,10 @@ def prompt_for_launch(profile: str, secret: Secret) -> str:
     problem = shape_problem(secret, value)
     if problem:
         raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
-    if terminal.confirm("Save it in the keyring for next time?", default=True):
+    if must_save:
+        backend = credentials.store(profile, secret, value)
+        terminal.say(f"Saved it in the keyring ({backend}): Codex asks codex-cf for it.")
+    elif terminal.confirm("Save it in the keyring for next time?", default=True):
         backend = credentials.store(profile, secret, value)
         terminal.say(f"Saved ({backend}).")
     return value
