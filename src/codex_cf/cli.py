@@ -125,7 +125,7 @@ def group() -> None:
     "--authenticated-gateway/--open-gateway",
     "authenticated_gateway",
     default=None,
-    help="Whether the gateway requires cf-aig-authorization (own-key billing).",
+    help="Whether the gateway requires cf-aig-authorization (Authenticated Gateway).",
 )
 @click.option("--token-stdin", is_flag=True, help="Read the Cloudflare token from standard input.")
 @click.option("--no-token", is_flag=True, help="Do not ask for or store a token.")
