@@ -39,7 +39,6 @@ import os
 import platform
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -49,31 +48,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+from helpers.profiles import CURRENT as PROFILE_TEXT  # noqa: E402  (what setup writes)
+from helpers.secret_service import MissingTool, SecretServiceSession  # noqa: E402
+
 PROFILE = "cloudflare-aig"
 SERVICE = "codex-cf"
 LAUNCH_GOAL = 0.50
 FALLBACK_GOAL = 1.10
 DEFAULT_VERSION_DELAY = 0.14  # the real `codex --version` through the npm wrapper
-KEYRING_PASSWORD = "codex-cf-bench-password"
 # codex-cf's cache entries (src/codex_cf/secret_service.py, launch_cache.py).
 BACKEND_RECORD = "keyring-backend.json"
 # Checked profiles are cached only once the files are older than this (launch_cache).
 SETTLE_SECONDS = 2.2
 
-PROFILE_TEXT = """\
-model_provider = "cloudflare-ai-gateway"
-model = "gpt-5.5"
-model_reasoning_effort = "medium"
-
-[model_providers.cloudflare-ai-gateway]
-name = "Cloudflare AI Gateway"
-base_url = "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/default/openai"
-env_key = "CLOUDFLARE_API_KEY"
-wire_api = "responses"
-
-[shell_environment_policy]
-exclude = ["CLOUDFLARE_API_KEY"]
-"""
 
 GROWN_CONFIG_HEAD = """\
 model = "gpt-5.5"
@@ -81,15 +70,6 @@ approval_policy = "on-request"
 
 [tui]
 notifications = true
-"""
-
-# Starts the keyring daemon on a private bus, unlocked, and reports the bus address.
-_SESSION_SCRIPT = """
-set -e
-printf '%s' "$1" | gnome-keyring-daemon --daemonize --unlock --components=secrets >/dev/null
-printf '%s\\n' "$DBUS_SESSION_BUS_ADDRESS" > "$2.tmp"
-mv "$2.tmp" "$2"
-exec sleep 86400
 """
 
 # A stand-in `codex`: a shell script, so the exec'd program adds ~1 ms, not a
@@ -170,55 +150,6 @@ class Command:
 
     def median_ms(self) -> float:
         return statistics.median(self.times) * 1000
-
-
-class SecretService:
-    """gnome-keyring-daemon on its own D-Bus session bus, in a temporary HOME."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.address = ""
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        for tool in ("dbus-run-session", "gnome-keyring-daemon", "secret-tool"):
-            if not shutil.which(tool):
-                raise BenchError(f"{tool} is not installed (scripts/test installs it)")
-        home = self.root / "home"
-        runtime = self.root / "run"
-        for folder in (home / ".cache", home / ".local" / "share", runtime):
-            folder.mkdir(parents=True, exist_ok=True)
-        runtime.chmod(0o700)
-        address_file = self.root / "bus-address"
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(home),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_RUNTIME_DIR": str(runtime),
-            "LANG": "C.UTF-8",
-        }
-        argv = ["dbus-run-session", "--", "sh", "-c", _SESSION_SCRIPT, "sh"]
-        self._process = subprocess.Popen(
-            [*argv, KEYRING_PASSWORD, str(address_file)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 20
-        while not address_file.exists():
-            if self._process.poll() is not None or time.monotonic() > deadline:
-                raise BenchError("gnome-keyring-daemon did not start in dbus-run-session")
-            time.sleep(0.05)
-        self.address = address_file.read_text().strip()
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
 
 
 def default_codex_cf() -> str:
@@ -459,8 +390,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def bench(args: argparse.Namespace, tmp: Path) -> bool:
     codex_cf = args.codex_cf or default_codex_cf()
     python = interpreter_of(codex_cf)
-    service = SecretService(tmp / "secret-service")
-    service.start()
+    service = SecretServiceSession(tmp / "secret-service")
+    try:
+        service.start()
+    except MissingTool as error:
+        raise BenchError(str(error)) from None
     try:
         return _bench(args, tmp, codex_cf, python, service)
     finally:
@@ -468,7 +402,7 @@ def bench(args: argparse.Namespace, tmp: Path) -> bool:
 
 
 def _bench(
-    args: argparse.Namespace, tmp: Path, codex_cf: str, python: str, service: SecretService
+    args: argparse.Namespace, tmp: Path, codex_cf: str, python: str, service: SecretServiceSession
 ) -> bool:
     bin_dir = tmp / "bin"
     base_env = {

@@ -13,7 +13,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
-from helpers import real_parts, stand_in_codex  # noqa: E402
+from helpers import real_parts, secret_service, stand_in_codex  # noqa: E402
 from helpers.keyrings import FILE_ENV  # noqa: E402
 from helpers.secret_service import SecretServiceSession  # noqa: E402
 
@@ -87,6 +87,8 @@ def _reset_keyring() -> None:
 def secret_service_session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[SecretServiceSession]:
+    for tool in secret_service.TOOLS:
+        real_parts.tool(tool)  # skip on a laptop without it, fail in CI
     session = SecretServiceSession(tmp_path_factory.mktemp("secret-service")).start()
     yield session
     session.stop()

@@ -1,18 +1,18 @@
-"""A real Secret Service for tests: gnome-keyring inside dbus-run-session.
+"""A real Secret Service: gnome-keyring inside dbus-run-session, unlocked.
 
-The daemon keeps its keyrings in a temporary folder, so tests never touch
-the developer's own keyring.
+The daemon keeps its keyrings in a temporary folder, so neither the tests
+nor the benchmark (scripts/bench_launch.py) ever touch the developer's own
+keyring. No pytest here: the benchmark uses it too.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
-
-from helpers import real_parts
 
 TEST_PASSWORD = "codex-cf-test-password"
 
@@ -25,6 +25,13 @@ exec sleep 86400
 """
 
 
+TOOLS = ("dbus-run-session", "gnome-keyring-daemon", "secret-tool")
+
+
+class MissingTool(RuntimeError):
+    """A program the session needs is not installed."""
+
+
 class SecretServiceSession:
     """One D-Bus session bus with an unlocked gnome-keyring login collection."""
 
@@ -34,8 +41,9 @@ class SecretServiceSession:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> SecretServiceSession:
-        real_parts.tool("dbus-run-session")
-        real_parts.tool("gnome-keyring-daemon")
+        for tool in TOOLS:
+            if not shutil.which(tool):
+                raise MissingTool(f"{tool} is not installed (scripts/test installs it)")
         home = self.root / "home"
         runtime = self.root / "run"
         for folder in (home / ".cache", home / ".local" / "share", runtime):
@@ -65,7 +73,6 @@ class SecretServiceSession:
         return self
 
     def secret_tool(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        real_parts.tool("secret-tool")
         env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
         return subprocess.run(
             ["secret-tool", *args],
