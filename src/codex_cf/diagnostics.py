@@ -5,11 +5,9 @@ A check's id is stable: `doctor --json` users key on it.
 
 from __future__ import annotations
 
-import enum
 import subprocess
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from codex_cf import (
     profile_rules,
     sessions,
 )
+from codex_cf.checks import Check, Status
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
@@ -37,30 +36,6 @@ from codex_cf.constants import (
 from codex_cf.errors import CodexCfError
 
 SELF_TEST_RECORD = "self-test"
-
-
-class Status(enum.StrEnum):
-    OK = "ok"
-    FAIL = "fail"
-    WARN = "warn"
-    SKIP = "skip"
-
-
-@dataclass(frozen=True)
-class Check:
-    id: str
-    status: Status
-    message: str
-    fix: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def from_finding(finding: profile_rules.Finding) -> Check:
-    return Check(
-        finding.rule, Status.OK if finding.ok else Status.FAIL, finding.message, finding.fix
-    )
 
 
 def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.Codex | None]:
@@ -92,7 +67,7 @@ def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.C
 
 def check_profile(profile: str) -> tuple[list[Check], profile_rules.Report]:
     report = profile_rules.check(profile)
-    return [from_finding(f) for f in report.findings], report
+    return list(report.findings), report
 
 
 def _full_access(document: Mapping[str, Any] | None) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from codex_cf import paths, profile_facts
+from codex_cf.checks import Check, verdict
 from codex_cf.constants import (
     BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
@@ -41,23 +42,13 @@ _LOOPBACK_HOSTS = ("localhost", "::1")
 _PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One rule's verdict. `rule` ids are stable: doctor's JSON uses them."""
-
-    rule: str
-    ok: bool
-    message: str
-    fix: str | None = None
-
-
 @dataclass
 class Report:
     """Every rule's verdict for one profile, and its facts when it is current."""
 
     profile: str
     path: Path
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Check] = field(default_factory=list)
     facts: ProfileFacts | None = None
     document: dict[str, Any] | None = None
 
@@ -65,7 +56,7 @@ class Report:
     def current(self) -> bool:
         return all(f.ok for f in self.findings)
 
-    def first_failure(self) -> Finding | None:
+    def first_failure(self) -> Check | None:
         return next((f for f in self.findings if not f.ok), None)
 
 
@@ -244,11 +235,11 @@ def read_layout(provider: Mapping[str, Any], profile: str) -> Layout:
 
 def _credentials(
     provider: Mapping[str, Any], profile: str, auth_fix: str
-) -> tuple[list[Finding], ProfileFacts | None, list[str]]:
+) -> tuple[list[Check], ProfileFacts | None, list[str]]:
     """The auth rule's findings, the launch facts, and the variables to exclude."""
     layout = read_layout(provider, profile)
     if layout.problems:
-        return [Finding("profile.auth", False, "; ".join(layout.problems), auth_fix)], None, []
+        return [verdict("profile.auth", False, "; ".join(layout.problems), auth_fix)], None, []
     required: list[Secret] = []
     for secret in (layout.authorization, *(e.secret for e in layout.exports)):
         if secret is not None and secret not in required:
@@ -257,21 +248,21 @@ def _credentials(
         layout.auth_mode, layout.billing, layout.exports, tuple(required), layout.auth_command
     )
     summary = f"auth mode {layout.auth_mode.value}, billing {layout.billing.value}"
-    return [Finding("profile.auth", True, summary)], facts, [e.variable for e in layout.exports]
+    return [verdict("profile.auth", True, summary)], facts, [e.variable for e in layout.exports]
 
 
 def check_profile_document(
     document: Mapping[str, Any], profile: str
-) -> tuple[list[Finding], ProfileFacts | None]:
+) -> tuple[list[Check], ProfileFacts | None]:
     """The content rules of a parsed profile."""
     fix = command_for(profile, "setup")
-    findings: list[Finding] = []
+    findings: list[Check] = []
     provider_id = document.get("model_provider")
     providers = _table(document.get("model_providers"))
     provider = providers.get(provider_id) if isinstance(provider_id, str) else None
     if not isinstance(provider, dict):
         findings.append(
-            Finding(
+            verdict(
                 "profile.provider",
                 False,
                 f"model_provider {provider_id!r} does not name a [model_providers.*] table",
@@ -279,10 +270,10 @@ def check_profile_document(
             )
         )
         return findings, None
-    findings.append(Finding("profile.provider", True, f"model_provider is {provider_id!r}"))
+    findings.append(verdict("profile.provider", True, f"model_provider is {provider_id!r}"))
     problem = base_url_problem(provider.get("base_url"))
     findings.append(
-        Finding(
+        verdict(
             "profile.base_url", problem is None, problem or f"base_url {provider['base_url']}", fix
         )
     )
@@ -294,11 +285,11 @@ def check_profile_document(
     wire_api = provider.get("wire_api")
     if wire_api != WIRE_API:
         findings.append(
-            Finding("profile.wire_api", False, f'wire_api is {wire_api!r}, not "responses"', fix)
+            verdict("profile.wire_api", False, f'wire_api is {wire_api!r}, not "responses"', fix)
         )
     elif chat:
         findings.append(
-            Finding(
+            verdict(
                 "profile.wire_api",
                 False,
                 f'provider {chat[0]!r} has wire_api = "chat" (Codex refuses to start)',
@@ -306,18 +297,18 @@ def check_profile_document(
             )
         )
     else:
-        findings.append(Finding("profile.wire_api", True, 'wire_api is "responses"'))
+        findings.append(verdict("profile.wire_api", True, 'wire_api is "responses"'))
     model = document.get("model")
     if isinstance(model, str) and model:
-        findings.append(Finding("profile.model", True, f"model is {model!r}"))
+        findings.append(verdict("profile.model", True, f"model is {model!r}"))
     else:
-        findings.append(Finding("profile.model", False, "model is not set", fix))
+        findings.append(verdict("profile.model", False, "model is not set", fix))
     auth_findings, facts, exported = _credentials(provider, profile, fix)
     findings.extend(auth_findings)
     exclude, exclude_problem = _exclude_list(document)
     if exclude_problem:
         findings.append(
-            Finding(
+            verdict(
                 "profile.exclude",
                 False,
                 f"{exclude_problem}, so the token cannot be hidden from the agent's commands",
@@ -328,7 +319,7 @@ def check_profile_document(
         missing = [v for v in exported if v not in (exclude or [])]
         if missing:
             findings.append(
-                Finding(
+                verdict(
                     "profile.exclude",
                     False,
                     f"shell_environment_policy.exclude lacks {', '.join(missing)}: "
@@ -338,40 +329,40 @@ def check_profile_document(
             )
         else:
             findings.append(
-                Finding("profile.exclude", True, "exported variables are hidden from the agent")
+                verdict("profile.exclude", True, "exported variables are hidden from the agent")
             )
     if not all(f.ok for f in findings):
         facts = None
     return findings, facts
 
 
-def check_permissions(path: Path) -> Finding:
+def check_permissions(path: Path) -> Check:
     """Only the user may change where the token goes."""
     if sys.platform == "win32":
-        return Finding("profile.permissions", True, "permissions not checked on Windows")
+        return verdict("profile.permissions", True, "permissions not checked on Windows")
     st = path.stat()
     if st.st_uid != os.geteuid():
-        return Finding(
+        return verdict(
             "profile.permissions",
             False,
             f"{path} belongs to another user (uid {st.st_uid})",
             f"chown {os.geteuid()} {path}",
         )
     if st.st_mode & 0o022:
-        return Finding(
+        return verdict(
             "profile.permissions",
             False,
             f"{path} is writable by group or others (mode {st.st_mode & 0o777:o})",
             f"chmod 600 {path}",
         )
-    return Finding("profile.permissions", True, f"{path} is private to you")
+    return verdict("profile.permissions", True, f"{path} is private to you")
 
 
-def check_base_config(document: Mapping[str, Any] | None, profile: str) -> Finding:
+def check_base_config(document: Mapping[str, Any] | None, profile: str) -> Check:
     """config.toml must not hold what Codex >= 0.134 refuses or ignores for this profile."""
     fix = command_for(profile, "setup")
     if document is None:
-        return Finding("config.legacy", True, "config.toml has no legacy entries")
+        return verdict("config.legacy", True, "config.toml has no legacy entries")
     problems = []
     if "profile" in document:
         problems.append(f"a top-level profile = {document['profile']!r} (Codex refuses to start)")
@@ -381,8 +372,8 @@ def check_base_config(document: Mapping[str, Any] | None, profile: str) -> Findi
         if isinstance(table, dict) and table.get("wire_api") == "chat":
             problems.append(f'provider {name!r} with wire_api = "chat" (Codex refuses to start)')
     if problems:
-        return Finding("config.legacy", False, "config.toml holds " + "; ".join(problems), fix)
-    return Finding("config.legacy", True, "config.toml has no legacy entries")
+        return verdict("config.legacy", False, "config.toml holds " + "; ".join(problems), fix)
+    return verdict("config.legacy", True, "config.toml has no legacy entries")
 
 
 def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
@@ -393,7 +384,7 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
     document, error = _read_toml(path)
     if document is None and error is None:
         report.findings.append(
-            Finding(
+            verdict(
                 "profile.file",
                 False,
                 f"{path} does not exist, and Codex would silently bypass the gateway",
@@ -401,16 +392,16 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
             )
         )
         return report
-    report.findings.append(Finding("profile.file", True, f"{path} exists"))
+    report.findings.append(verdict("profile.file", True, f"{path} exists"))
     if document is None:
         report.findings.append(
-            Finding(
+            verdict(
                 "profile.toml", False, str(error), f"correct the file by hand, then run {setup}"
             )
         )
         return report
     report.document = document
-    report.findings.append(Finding("profile.toml", True, f"{path.name} parses as TOML"))
+    report.findings.append(verdict("profile.toml", True, f"{path.name} parses as TOML"))
     report.findings.append(check_permissions(path))
     content, facts = check_profile_document(document, profile)
     report.findings.extend(content)
@@ -418,11 +409,11 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
     base, base_error = _read_toml(base_path)
     if base_error:
         report.findings.append(
-            Finding("config.toml", False, base_error, f"correct the file by hand, then run {setup}")
+            verdict("config.toml", False, base_error, f"correct the file by hand, then run {setup}")
         )
     else:
         report.findings.append(
-            Finding("config.toml", True, f"{base_path.name} parses or is absent")
+            verdict("config.toml", True, f"{base_path.name} parses or is absent")
         )
         report.findings.append(check_base_config(base, profile))
     report.facts = facts if report.current else None

@@ -25,6 +25,7 @@ from pathlib import Path
 import tomlkit
 
 from codex_cf import credentials, fake_gateway, paths, profile_edit, profile_facts, profile_rules
+from codex_cf.checks import Check, Status
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
@@ -34,7 +35,6 @@ from codex_cf.constants import (
     Billing,
     Secret,
 )
-from codex_cf.diagnostics import Check, Status
 from codex_cf.errors import CodexCfError
 
 TIMEOUT_SECONDS = 120.0

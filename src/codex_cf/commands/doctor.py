@@ -8,9 +8,9 @@ import sys
 from dataclasses import dataclass
 
 from codex_cf import diagnostics, profile_rules
+from codex_cf.checks import Check, Status
 from codex_cf.commands.setup_cmd import resolve_profile
 from codex_cf.constants import PROGRAM, SECRET_VARIABLE, ExitStatus, Secret
-from codex_cf.diagnostics import Check, Status
 
 _ONLINE = {
     "token.verify": "token verify",
