@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.toml_document import TOMLDocument
 
-from codex_cf import paths
+from codex_cf import atomic_file, paths
 from codex_cf.errors import FileConflict, ProfileNotCurrent
 
 _LOCK_WAIT_SECONDS = 10.0
@@ -132,36 +131,6 @@ def _current_text(path: Path) -> str | None:
         return None
 
 
-def _write_new(path: Path, data: str) -> None:
-    """Create path atomically with data, private from the first byte."""
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, FILE_MODE)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-
-
 def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 
@@ -184,8 +153,8 @@ def save(loaded: LoadedFile, fix: str) -> Path | None:
         backup = None
         if loaded.text is not None:
             backup = backup_path(path)
-            _write_new(backup, loaded.text)
-        _write_new(path, loaded.edited_text())
+            atomic_file.write(backup, loaded.text, FILE_MODE)
+        atomic_file.write(path, loaded.edited_text(), FILE_MODE)
     except OSError as exc:
         raise FileConflict(
             f"could not write {path} ({exc.strerror}); the previous version is intact",

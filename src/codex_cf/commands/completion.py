@@ -9,17 +9,14 @@ no such place (zsh's fpath line, PowerShell's profile).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shlex
 import sys
-import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from codex_cf import paths, shells
+from codex_cf import atomic_file, paths, shells
 from codex_cf.constants import PROGRAM, ExitStatus
 from codex_cf.errors import CodexCfError, FileConflict, UsageError
 
@@ -208,18 +205,7 @@ def _write_atomically(path: Path, text: str, mode: int) -> None:
     """Temp file in the same folder, fsync, rename: a reader sees old or new, never half."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, mode)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
+        atomic_file.write(path, text, mode)
     except OSError as error:
         raise FileConflict(
             f"cannot write {path}: {error.strerror or error}",

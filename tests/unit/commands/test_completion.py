@@ -184,7 +184,7 @@ def test_a_failed_write_keeps_the_old_script(home, monkeypatch) -> None:
     def fail(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(completion.os, "replace", fail)
+    monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(FileConflict, match="No space left"):
         install("bash")
     assert path.read_text() == before
