@@ -5,6 +5,7 @@ A check's id is stable: `doctor --json` users key on it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Mapping
@@ -167,11 +168,18 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     return checks
 
 
-def check_tokens(profile: str, secrets: list[Secret]) -> tuple[list[Check], dict[Secret, str]]:
+def check_tokens(
+    profile: str, secrets: list[Secret], keyring_usable: bool
+) -> tuple[list[Check], dict[Secret, str]]:
+    """Each secret's source; with no usable keyring only the environment can be looked at."""
     checks = []
     values = {}
     for secret in secrets:
         check_id = f"token.{secret.value}"
+        if not keyring_usable and not os.environ.get(SECRET_VARIABLE[secret]):
+            message = f"{SECRET_LABEL[secret]}: not checked, the keyring is not usable"
+            checks.append(Check(check_id, Status.SKIP, message))
+            continue
         try:
             resolved = credentials.resolve(profile, secret)
         except CodexCfError as error:

@@ -34,10 +34,11 @@ def collect(profile: str, offline: bool) -> list[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     checks += profile_checks
     checks += diagnostics.check_auth_mode(report)
-    checks.append(diagnostics.check_keyring())
+    keyring = diagnostics.check_keyring()
+    checks.append(keyring)
     facts = report.facts
     secrets = list(facts.required) if facts and facts.required else [Secret.CLOUDFLARE]
-    token_checks, values = diagnostics.check_tokens(profile, secrets)
+    token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
     checks += token_checks
     exports = facts.exports if facts else ()
     exported = sorted({SECRET_VARIABLE[s] for s in secrets} | {e.variable for e in exports})
