@@ -254,10 +254,12 @@ def _header_checks(setting: Setting, request: fake_gateway.RecordedRequest) -> l
         received = request.header(header)
         if received == value:
             checks.append(
-                Check(f"self_test.{header}", Status.OK, f"{header} carried the stored token")
+                Check(
+                    f"self_test.{header}", Status.OK, f"{header} carried the token codex-cf holds"
+                )
             )
         else:
-            what = "was missing" if received is None else "did not carry the stored token"
+            what = "was missing" if received is None else "did not carry the token codex-cf holds"
             checks.append(
                 Check(
                     f"self_test.{header}",

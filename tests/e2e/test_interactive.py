@@ -147,3 +147,41 @@ def test_command_mode_prompt_saves_the_token_codex_will_ask_for(
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
     (run,) = stand_in.runs()
     assert "CLOUDFLARE_API_KEY" not in run["env"]  # command mode exports nothing
+
+
+def test_wizard_offers_the_account_id_from_wrangler(home, tmp_path, monkeypatch) -> None:
+    wrangler = tmp_path / "wrangler-bin" / "wrangler"
+    wrangler.parent.mkdir()
+    wrangler.write_text(
+        f"#!/bin/sh\necho 'Account Name | Account ID'\necho 'Example | {profiles.ACCOUNT}'\n"
+    )
+    wrangler.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{wrangler.parent}{os.pathsep}{os.environ['PATH']}")
+    child = spawn("setup", "--no-token")
+    child.expect_exact(f"Cloudflare account ID (32 hex characters) [{profiles.ACCOUNT}]: ")
+    child.sendline("")  # take wrangler's
+    child.expect_exact("AI Gateway slug [default]: ")
+    child.sendline("")
+    child.expect_exact("Billing [1]: ")
+    child.sendline("")
+    child.expect_exact("Model [gpt-5.5]: ")
+    child.sendline("")
+    child.expect_exact("Reasoning effort [medium]: ")
+    child.sendline("")
+    child.expect_exact("Write these changes? [Y/n] ")
+    child.sendline("y")
+    assert finish(child) == 0
+    assert profiles.ACCOUNT in home.profile().read_text()
+
+
+def test_doctor_colours_only_on_a_terminal_without_no_color(home, stand_in, monkeypatch) -> None:
+    child = spawn("doctor", "--offline")
+    coloured = child.read()
+    child.close()
+    assert "\x1b[31m✗" in coloured
+    monkeypatch.setenv("NO_COLOR", "1")
+    child = spawn("doctor", "--offline")
+    plain = child.read()
+    child.close()
+    assert "✗" in plain
+    assert "\x1b[" not in plain
