@@ -41,9 +41,8 @@ def _executable_names() -> list[str]:
 
 
 def own_paths() -> set[str]:
-    """The resolved paths this codex-cf runs from."""
-    found = {os.path.realpath(sys.argv[0])} if sys.argv and sys.argv[0] else set()
-    return found
+    """The resolved path this codex-cf runs from (empty when embedded without argv)."""
+    return {os.path.realpath(sys.argv[0])} if sys.argv and sys.argv[0] else set()
 
 
 def is_codex_cf(path: str, own: set[str]) -> bool:

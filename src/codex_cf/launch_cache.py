@@ -8,6 +8,7 @@ of Codex's files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -62,7 +63,8 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
             json.dump(data, handle)
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def discard(name: str, environ: Mapping[str, str] | None = None) -> bool:

@@ -48,8 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(file=sys.stderr)
         return int(ExitStatus.INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (`codex-cf ... | head`); nothing left to say.
-        sys.stderr.close()
+        # The reader went away (`codex-cf doctor | head`): say nothing more, and keep
+        # Python from complaining when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return int(ExitStatus.FAILURE)
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
