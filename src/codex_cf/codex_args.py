@@ -19,6 +19,10 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import UsageError
 
+# Sub-commands whose first positional starts a command line of its own
+# (`codex sandbox grep -p x .` hands `-p x` to grep).
+TRAILING_COMMAND = frozenset({"sandbox"})
+
 
 class CodexCommandLine(NamedTuple):
     """What a Codex argv asks for."""
@@ -29,9 +33,9 @@ class CodexCommandLine(NamedTuple):
     subcommand: str | None
     runtime: bool
 
-    def codex_argv(self, profile: str) -> list[str]:
+    def codex_argv(self, profile: str | None) -> list[str]:
         """The arguments Codex gets: `--profile` once, and only where it is accepted."""
-        if not self.runtime:
+        if not self.runtime or profile is None:
             return list(self.original)
         return ["--profile", profile, *self.without_profile]
 
@@ -43,6 +47,8 @@ def _profile_value(token: str, following: str | None) -> tuple[str | None, int]:
             raise UsageError(f"{token} needs a profile name", "codex-cf --profile NAME ...")
         return following, 2
     if token.startswith("--profile="):
+        if token == "--profile=":
+            raise UsageError("--profile= needs a profile name", "codex-cf --profile NAME ...")
         return token.removeprefix("--profile="), 1
     if token.startswith("-p") and not token.startswith("--") and len(token) > 2:
         return token[2:], 1
@@ -96,6 +102,9 @@ def parse(args: Sequence[str]) -> CodexCommandLine:
         positionals.append(token)
         kept.append(token)
         i += 1
+        if positionals[0] in TRAILING_COMMAND and len(positionals) == 2:
+            kept.extend(args[i:])  # the command to run belongs to it, options and all
+            break
     subcommand = _subcommand(positionals)
     return CodexCommandLine(
         original=tuple(args),

@@ -158,6 +158,8 @@ def test_any_argv_reaches_codex_byte_for_byte(args: list[str]) -> None:
 def test_a_given_profile_reaches_codex_once(before: list[str], flag: str, after: list[str]) -> None:
     if _profile_tokens(before) or _profile_tokens(after) or "--" in before:
         return
+    if "sandbox" in before:
+        return  # its trailing command owns the option (test_sandbox_command_keeps_its_own_options)
     if before and before[-1] in ("-c", "-m", "-i"):
         return  # the flag would be that option's value
     args = [*before, flag, "work", *after]
@@ -171,3 +173,24 @@ def test_a_given_profile_reaches_codex_once(before: list[str], flag: str, after:
     argv = parsed.codex_argv("work")
     assert argv[:2] == ["--profile", "work"]
     assert argv[2:] == [*before, *after]
+
+
+def test_sandbox_command_keeps_its_own_options() -> None:
+    parsed = codex_args.parse(["sandbox", "grep", "-rn", "-p", "cloudflare-aig", "."])
+    assert parsed.profile is None
+    assert parsed.codex_argv("work") == [
+        "--profile",
+        "work",
+        "sandbox",
+        "grep",
+        "-rn",
+        "-p",
+        "cloudflare-aig",
+        ".",
+    ]
+    assert codex_args.parse(["-p", "w", "sandbox", "ls", "-p"]).profile == "w"
+
+
+def test_empty_profile_value_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="needs a profile name"):
+        codex_args.parse(["--profile=", "exec"])
