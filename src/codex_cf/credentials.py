@@ -150,13 +150,18 @@ def resolve(profile: str, secret: Secret, environ: Mapping[str, str] | None = No
     return Resolved(stored, "keyring" if stored else "none")
 
 
-def missing_error(profile: str, secret: Secret) -> TokenMissing:
-    """No such secret anywhere: say so, and name the command that stores it."""
+def set_command(profile: str, secret: Secret) -> str:
+    """The command that stores this secret, as a user would type it."""
     command = profile_facts.command_for(profile, "token set")
     if secret is not Secret.CLOUDFLARE:
         command += f" --which {secret.value}"
+    return command
+
+
+def missing_error(profile: str, secret: Secret) -> TokenMissing:
+    """No such secret anywhere: say so, and name the command that stores it."""
     return TokenMissing(
         f"no {SECRET_LABEL[secret]} for profile {profile!r} in the keyring or "
         f"${SECRET_VARIABLE[secret]}",
-        command,
+        set_command(profile, secret),
     )

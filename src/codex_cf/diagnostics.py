@@ -193,9 +193,7 @@ def check_tokens(
             )
             checks.append(Check(check_id, Status.OK, f"{label} found in {where}"))
         else:
-            fix = profile_facts.command_for(profile, "token set")
-            if secret is not Secret.CLOUDFLARE:
-                fix += f" --which {secret.value}"
+            fix = credentials.set_command(profile, secret)
             checks.append(Check(check_id, Status.FAIL, f"no {label} for profile {profile!r}", fix))
     return checks, values
 

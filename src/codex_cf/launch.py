@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from codex_cf import codex_args, codex_binary, credentials, profile_facts
-from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, REENTRY_ENV, SECRET_VARIABLE, Secret
-from codex_cf.errors import ProfileNotCurrent, UsageError
+from codex_cf.constants import REENTRY_ENV, SECRET_VARIABLE, Secret
+from codex_cf.errors import ProfileNotCurrent
 
 
 class Launch(NamedTuple):
@@ -23,16 +23,6 @@ class Launch(NamedTuple):
     executable: str
     argv: list[str]
     env: dict[str, str]
-
-
-def profile_name(cmdline: codex_args.CodexCommandLine, environ: Mapping[str, str]) -> str:
-    name = cmdline.profile or environ.get(PROFILE_ENV) or DEFAULT_PROFILE
-    if not profile_facts.valid_profile_name(name):
-        raise UsageError(
-            f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
-            f"codex-cf --profile {DEFAULT_PROFILE} ...",
-        )
-    return name
 
 
 def _current_facts(
@@ -62,7 +52,7 @@ def _secret(
     interactive: bool,
     must_save: bool = False,
 ) -> str:
-    value = credentials.get(profile, secret, environ)
+    value = credentials.resolve(profile, secret, environ).value
     if value:
         return value
     if interactive:
@@ -101,14 +91,13 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bo
     cmdline = codex_args.parse(args)
     codex = codex_binary.find(environ)
     env = dict(environ)
-    if not cmdline.runtime:
-        argv = list(cmdline.original)
-    else:
-        profile = profile_name(cmdline, environ)
+    profile = None
+    if cmdline.runtime:
+        profile = profile_facts.resolve_name(cmdline.profile, environ)
         facts = _current_facts(profile, environ, interactive)
         env.update(token_environment(profile, facts, environ, interactive))
         codex_binary.require_supported(codex, environ)
-        argv = cmdline.codex_argv(profile)
+    argv = cmdline.codex_argv(profile)
     env[REENTRY_ENV] = codex_binary.reentry_marker(argv)
     return Launch(codex.path, [codex.path, *argv], env)
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from codex_cf import launch_cache, paths
-from codex_cf.constants import DEFAULT_PROFILE, PROGRAM, AuthMode, Billing, Secret
+from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, PROGRAM, AuthMode, Billing, Secret
+from codex_cf.errors import UsageError
 
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
@@ -69,6 +70,21 @@ def valid_profile_name(name: str) -> bool:
         and name[0] not in ".-"
         and all(character in _NAME_CHARACTERS for character in name)
     )
+
+
+def resolve_name(option: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """The profile to use: the option, else $CODEX_CF_PROFILE, else cloudflare-aig."""
+    env = os.environ if environ is None else environ
+    if option is not None:
+        name, fix = option, f"use --profile {DEFAULT_PROFILE} or another valid name"
+    else:
+        name = env.get(PROFILE_ENV) or DEFAULT_PROFILE
+        fix = f"fix or unset ${PROFILE_ENV}"
+    if not valid_profile_name(name):
+        raise UsageError(
+            f"{name!r} is not a profile name (letters, digits, '.', '_', '-'; at most 64)", fix
+        )
+    return name
 
 
 def is_codex_cf_executable(command: object) -> bool:

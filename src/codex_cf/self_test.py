@@ -190,8 +190,8 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
         except CodexCfError as error:
             return [Check("self_test.token", Status.FAIL, error.message, error.fix)]
         if not value:
-            fix = profile_facts.command_for(profile, "token set")
-            return [Check("self_test.token", Status.FAIL, f"no {secret.value} token stored", fix)]
+            missing = credentials.missing_error(profile, secret)
+            return [Check("self_test.token", Status.FAIL, missing.message, missing.fix)]
         tokens[secret] = value
     account, gateway = _gateway_coordinates(report)
     return Setting(home, profile, account, gateway, report.facts, tokens, env, throwaway=False)

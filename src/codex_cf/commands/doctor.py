@@ -7,9 +7,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-from codex_cf import diagnostics, profile_rules
+from codex_cf import diagnostics, profile_facts, profile_rules
 from codex_cf.checks import Check, Status
-from codex_cf.commands.setup_cmd import resolve_profile
 from codex_cf.constants import PROGRAM, SECRET_VARIABLE, ExitStatus, Secret
 
 _ONLINE = {
@@ -111,7 +110,7 @@ def render(checks: list[Check]) -> str:
 
 
 def run(options: DoctorOptions) -> int:
-    profile = resolve_profile(options.profile)
+    profile = profile_facts.resolve_name(options.profile)
     if options.self_test:
         from codex_cf import self_test
 

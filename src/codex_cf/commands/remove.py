@@ -23,7 +23,6 @@ from codex_cf import (
     terminal,
 )
 from codex_cf.codex_config import backup_path, write_lock
-from codex_cf.commands.setup_cmd import resolve_profile
 from codex_cf.constants import PROVIDER_ID, SECRET_LABEL, ExitStatus, Secret
 from codex_cf.errors import UsageError
 
@@ -90,14 +89,16 @@ def _all_profile_names() -> list[str]:
     cache = paths.cache_dir()
     for entry in cache.glob("profile-*.json"):
         names.add(entry.name.removeprefix("profile-").removesuffix(".json"))
-    names.add(resolve_profile(None))
+    names.add(profile_facts.resolve_name(None))
     return sorted(n for n in names if profile_facts.valid_profile_name(n))
 
 
 def find_traces(options: RemoveOptions) -> Traces:
     traces = Traces()
     traces.profiles = (
-        _all_profile_names() if options.all_profiles else [resolve_profile(options.profile)]
+        _all_profile_names()
+        if options.all_profiles
+        else [profile_facts.resolve_name(options.profile)]
     )
     for name in traces.profiles:
         path = paths.profile_path(name)

@@ -31,9 +31,7 @@ from codex_cf import (
 from codex_cf.constants import (
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
-    DEFAULT_PROFILE,
     DEFAULT_REASONING_EFFORT,
-    PROFILE_ENV,
     REASONING_EFFORTS,
     SECRET_LABEL,
     SECRET_VARIABLE,
@@ -122,16 +120,6 @@ class Plan:
     @property
     def changes_files(self) -> bool:
         return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
-
-
-def resolve_profile(option: str | None) -> str:
-    name = option or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
-    if not profile_facts.valid_profile_name(name):
-        raise UsageError(
-            f"{name!r} is not a profile name (letters, digits, '.', '_', '-')",
-            "choose another name with --profile NAME",
-        )
-    return name
 
 
 def _account_problem(value: str) -> str | None:
@@ -421,9 +409,7 @@ def _store_secrets(plan: Plan) -> None:
         backend = credentials.store(plan.profile, secret, value)
         terminal.say(f"Saved the {SECRET_LABEL[secret]} in the keyring ({backend})")
     for secret in plan.missing_secrets:
-        command = profile_facts.command_for(plan.profile, "token set")
-        if secret is not Secret.CLOUDFLARE:
-            command += f" --which {secret.value}"
+        command = credentials.set_command(plan.profile, secret)
         terminal.say(f"No {SECRET_LABEL[secret]} stored yet: run {command}")
 
 
@@ -436,7 +422,7 @@ def _report_sessions(profile: str, changed_at: float) -> None:
 
 
 def execute(options: SetupOptions, interactive: bool) -> int:
-    profile = resolve_profile(options.profile)
+    profile = profile_facts.resolve_name(options.profile)
     plan = build_plan(options, profile, interactive)
     if not options.dry_run:
         _collect_secrets(plan, options, interactive)

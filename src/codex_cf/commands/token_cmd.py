@@ -6,7 +6,6 @@ import os
 import sys
 
 from codex_cf import credentials, paths, profile_facts, profile_rules, terminal
-from codex_cf.commands.setup_cmd import resolve_profile
 from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
@@ -15,10 +14,6 @@ from codex_cf.errors import (
     TokenMissing,
     UsageError,
 )
-
-
-def _which_option(secret: Secret) -> str:
-    return "" if secret is Secret.CLOUDFLARE else f" --which {secret.value}"
 
 
 def shape_problem(secret: Secret, value: str) -> str | None:
@@ -49,7 +44,7 @@ def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
 
 
 def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> int:
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     value = read_new_secret(secret, profile, from_stdin)
     backend = credentials.store(profile, secret, value)
     terminal.say(
@@ -59,7 +54,7 @@ def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> i
 
 
 def status(profile_option: str | None, secret: Secret) -> int:
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
@@ -80,7 +75,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
 
 
 def delete(profile_option: str | None, secret: Secret) -> int:
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     if credentials.delete(profile, secret):
         terminal.say(
             f"Deleted the {SECRET_LABEL[secret]} for profile {profile!r} from the keyring."
@@ -94,7 +89,7 @@ def delete(profile_option: str | None, secret: Secret) -> int:
 
 def print_token(profile_option: str | None, secret: Secret) -> int:
     """The one command that shows a secret in full: Codex's auth command and scripts read it."""
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     resolved = credentials.resolve(profile, secret)
     if not resolved.value:
         raise credentials.missing_error(profile, secret)
@@ -116,7 +111,7 @@ def _account_id(profile: str) -> str | None:
 def verify(profile_option: str | None) -> int:
     from codex_cf import cloudflare_api
 
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
         raise credentials.missing_error(profile, Secret.CLOUDFLARE)
@@ -137,13 +132,13 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     """Move a secret from the environment into the keyring; point at the plain-text copies."""
     from codex_cf import shells
 
-    profile = resolve_profile(profile_option)
+    profile = profile_facts.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     value = os.environ.get(variable, "").strip()
     if not value:
         raise TokenMissing(
             f"${variable} is not set in this shell, so there is nothing to import",
-            profile_facts.command_for(profile, "token set") + _which_option(secret),
+            credentials.set_command(profile, secret),
         )
     problem = shape_problem(secret, value)
     if problem:
