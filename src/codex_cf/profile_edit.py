@@ -150,8 +150,8 @@ def _apply_authorization(provider: Table | InlineTable, desired: Desired) -> Non
         provider["auth"] = auth
 
 
-def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> str | None:
-    """Set or remove the cf-aig-authorization header; returns its variable."""
+def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> None:
+    """Set or remove the cf-aig-authorization header (a valid variable already there stays)."""
     headers = provider.get("env_http_headers")
     ours = None
     if _mapping(headers):
@@ -161,7 +161,7 @@ def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> st
             del headers[ours]
             if not headers:
                 del provider["env_http_headers"]
-        return None
+        return
     if headers is None:
         headers = tomlkit.inline_table()
         provider["env_http_headers"] = headers
@@ -171,10 +171,8 @@ def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> st
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
     current = headers.get(ours) if ours is not None else None
-    if isinstance(current, str) and profile_rules.valid_variable_name(str(current)):
-        return str(current)
-    headers[ours or GATEWAY_AUTH_HEADER] = GATEWAY_AUTH_VARIABLE
-    return GATEWAY_AUTH_VARIABLE
+    if not (isinstance(current, str) and profile_rules.valid_variable_name(str(current))):
+        headers[ours or GATEWAY_AUTH_HEADER] = GATEWAY_AUTH_VARIABLE
 
 
 def _exclude(document: TOMLDocument, variables: list[str]) -> None:
@@ -224,14 +222,10 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _set(provider, "base_url", desired.base_url)
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
-    gateway_variable = _apply_gateway_header(provider, desired)
-    exported = []
-    env_key = provider.get("env_key")
-    if isinstance(env_key, str):
-        exported.append(str(env_key))
-    if gateway_variable:
-        exported.append(gateway_variable)
-    _exclude(document, exported)
+    _apply_gateway_header(provider, desired)
+    _exclude(
+        document, profile_rules.read_layout(provider.unwrap(), desired.profile).hidden_variables
+    )
 
 
 def chat_providers(document: TOMLDocument) -> list[str]:

@@ -177,6 +177,26 @@ class Layout:
         return Billing.UNIFIED
 
     @property
+    def required(self) -> tuple[Secret, ...]:
+        """The secrets this provider needs, Authorization's first."""
+        needed: list[Secret] = []
+        for secret in (self.authorization, *(e.secret for e in self.exports)):
+            if secret is not None and secret not in needed:
+                needed.append(secret)
+        return tuple(needed)
+
+    @property
+    def hidden_variables(self) -> list[str]:
+        """What the agent's commands must not see: every variable codex-cf exports, and
+        each secret's usual variable, which users (following Cloudflare's page) export in
+        their own shell whatever the mode."""
+        names = [e.variable for e in self.exports]
+        for secret in self.required:
+            if SECRET_VARIABLE[secret] not in names:
+                names.append(SECRET_VARIABLE[secret])
+        return names
+
+    @property
     def exports(self) -> tuple[Export, ...]:
         found = []
         if self.env_key and self.authorization and self.auth_mode is AuthMode.ENV:
@@ -240,15 +260,11 @@ def _credentials(
     layout = read_layout(provider, profile)
     if layout.problems:
         return [verdict("profile.auth", False, "; ".join(layout.problems), auth_fix)], None, []
-    required: list[Secret] = []
-    for secret in (layout.authorization, *(e.secret for e in layout.exports)):
-        if secret is not None and secret not in required:
-            required.append(secret)
     facts = ProfileFacts(
-        layout.auth_mode, layout.billing, layout.exports, tuple(required), layout.auth_command
+        layout.auth_mode, layout.billing, layout.exports, layout.required, layout.auth_command
     )
     summary = f"auth mode {layout.auth_mode.value}, billing {layout.billing.value}"
-    return [verdict("profile.auth", True, summary)], facts, [e.variable for e in layout.exports]
+    return [verdict("profile.auth", True, summary)], facts, layout.hidden_variables
 
 
 def check_profile_document(
@@ -329,7 +345,7 @@ def check_profile_document(
             )
         else:
             findings.append(
-                verdict("profile.exclude", True, "exported variables are hidden from the agent")
+                verdict("profile.exclude", True, "the token's variables are hidden from the agent")
             )
     if not all(f.ok for f in findings):
         facts = None

@@ -189,3 +189,16 @@ def test_after_token_delete_command_mode_stops_before_codex(codex, project, secr
         assert done.returncode == 4
         assert "codex-cf token set" in done.stderr
         assert gateway.requests == []
+
+
+@pytest.mark.parametrize(("mode", "billing"), [("command", "unified"), ("env", "byok")])
+def test_a_token_exported_in_the_users_shell_stays_hidden_from_the_agent(
+    codex, project, secrets, monkeypatch, mode, billing
+) -> None:
+    """Cloudflare's page has users export CLOUDFLARE_API_KEY; no layout lets the agent print it."""
+    with _gateway(secrets) as gateway:
+        _setup(secrets, gateway, "--auth", mode, "--billing", billing)
+        monkeypatch.setenv("CLOUDFLARE_API_KEY", secrets["cloudflare"])
+        done = _exec(secrets, project)
+        assert done.returncode == 0, done.stderr
+        _scan(gateway, secrets)  # printenv of every secret variable shows none of them

@@ -126,7 +126,12 @@ def test_each_billing_layout_gets_exactly_its_keys(billing, authenticated, env_k
     assert provider.get("env_key") == env_key
     assert provider.get("env_http_headers", {}).get("cf-aig-authorization") == header
     exported = [v for v in (env_key, header) if v]
-    assert document["shell_environment_policy"]["exclude"] == exported
+    # Every variable codex-cf exports, and each secret's usual name besides.
+    secrets = ["OPENAI_API_KEY"] if billing is Billing.OWN_KEY else []
+    if billing is not Billing.OWN_KEY or header:
+        secrets.append("CLOUDFLARE_API_KEY")
+    hidden = exported + [v for v in secrets if v not in exported]
+    assert document["shell_environment_policy"]["exclude"] == hidden
     found = facts(text)
     assert found.billing is billing
     assert [e.variable for e in found.exports] == exported
@@ -138,6 +143,8 @@ def test_command_mode_has_an_auth_table_and_no_env_key(tmp_path) -> None:
     executable.chmod(0o755)
     want = desired(auth_mode=AuthMode.COMMAND, codex_cf_path=str(executable))
     document = tomllib.loads(edited("", want, creating=True))
+    # Nothing is exported, but a token the user exports in the shell stays hidden.
+    assert document["shell_environment_policy"]["exclude"] == ["CLOUDFLARE_API_KEY"]
     provider = document["model_providers"]["cloudflare-ai-gateway"]
     assert "env_key" not in provider
     assert provider["auth"] == {
