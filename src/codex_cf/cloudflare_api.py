@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -28,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from codex_cf import __version__
+from codex_cf import __version__, profile_rules
 from codex_cf.bounded import DeadlineExceeded, call_with_deadline
 from codex_cf.constants import API_BASE_DEFAULT, API_BASE_ENV, BEARER_PREFIX
 
@@ -311,9 +310,15 @@ def _get(url: str, headers: Mapping[str, str], timeout: float) -> _Answer:
     request = urllib.request.Request(  # noqa: S310
         url, headers={"User-Agent": _USER_AGENT, **headers}, method="GET"
     )
-    opener = urllib.request.build_opener(
-        _NoRedirect, urllib.request.HTTPSHandler(context=ssl.create_default_context())
-    )
+    handlers: list[urllib.request.BaseHandler] = [
+        _NoRedirect(),
+        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
+    ]
+    if urllib.parse.urlsplit(url).scheme == "http":
+        # Plain http goes to loopback only, and never through a proxy, which would
+        # see the Authorization header in clear.
+        handlers.append(urllib.request.ProxyHandler({}))
+    opener = urllib.request.build_opener(*handlers)
 
     def attempt() -> _Answer:
         try:
@@ -359,18 +364,9 @@ def _insecure(url: str) -> str | None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return None
-    if parts.scheme == "http" and _is_loopback(parts.hostname):
+    if parts.scheme == "http" and profile_rules.is_loopback_host(parts.hostname):
         return None
     return "codex-cf sends credentials only over https, or plain http to a loopback host"
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 def _origin(url: str) -> str:

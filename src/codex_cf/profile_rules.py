@@ -38,7 +38,6 @@ _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
 GATEWAY_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _GATEWAY_PATH = re.compile(r"/v1/([^/]+)/([^/]+)/openai/?")
-_LOOPBACK_HOSTS = ("localhost", "::1")
 _PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
 
 
@@ -80,6 +79,18 @@ def gateway_coordinates(url: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2)
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """localhost or a loopback address: the only hosts a token may reach over plain http."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 def base_url_problem(url: object) -> str | None:
     """Why a base_url cannot carry the token safely to a gateway, or None."""
     if not isinstance(url, str) or not url:
@@ -103,7 +114,7 @@ def base_url_problem(url: object) -> str | None:
         return None
     if parts.scheme == "https" and host:
         return None
-    if parts.scheme == "http" and (host in _LOOPBACK_HOSTS or host.startswith("127.")):
+    if parts.scheme == "http" and is_loopback_host(host):
         return None
     return f"base_url {url!r} would send the token unencrypted or nowhere (use https)"
 

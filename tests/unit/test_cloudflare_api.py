@@ -434,3 +434,35 @@ def test_probe_refuses_a_header_http_cannot_carry(token) -> None:
     with pytest.raises(ValueError, match="cf-aig-authorization") as raised:
         probe_gateway("http://127.0.0.1:9/x", {"cf-aig-authorization": bearer(token) + "\n"})
     assert_absent(token, str(raised.value), where="the error")
+
+
+def test_plain_http_never_goes_through_a_proxy(monkeypatch) -> None:
+    """A proxy would see the Authorization header in clear; loopback needs none."""
+    import http.server
+    import threading
+
+    seen: list[str] = []
+
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(502)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    token = fake_token()
+    try:
+        with FakeCloudflareApi(user_tokens={token: "active"}) as api:
+            monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.server_address[1]}")
+            monkeypatch.delenv("no_proxy", raising=False)
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            verdict = verify_token(token, None, api_base=api.url)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert seen == []
+    assert verdict.status is TokenStatus.ACTIVE

@@ -257,3 +257,21 @@ def test_arguments_reach_codex_byte_for_byte(home, stand_in, token) -> None:
     assert process.returncode == 0, process.stderr
     (record,) = stand_in.runs()
     assert record["args"] == ["--profile", "cloudflare-aig", *odd]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.attacker.example/v1/x", "http://localhost.example/v1", "http://10.0.0.1/v1"],
+)
+def test_plain_http_only_to_a_loopback_address(home, stand_in, token, url) -> None:
+    profiles.write(home.profile(), profiles.with_base_url(url))
+    with pytest.raises(ProfileNotCurrent, match="unencrypted"):
+        plan("exec", "hi")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/v1", "http://[::1]:9/v1", "http://localhost/v1"]
+)
+def test_plain_http_to_loopback_is_fine(home, stand_in, token, url) -> None:
+    profiles.write(home.profile(), profiles.with_base_url(url))
+    assert plan("exec", "hi").argv[1:3] == ["--profile", "cloudflare-aig"]
