@@ -124,9 +124,10 @@ def _release(handle: IO[bytes]) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _current_text(path: Path) -> str | None:
+def _current_bytes(path: Path) -> bytes | None:
+    """The file's bytes as they are now (no newline translation: CRLF stays CRLF)."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         return None
 
@@ -141,8 +142,15 @@ def save(loaded: LoadedFile, fix: str) -> Path | None:
     The caller holds `write_lock`. Refuses when the file changed on disk
     since `load`, so a concurrent edit by Codex or the user is never lost.
     """
-    path = loaded.path
-    if _current_text(path) != loaded.text:
+    # A profile kept in a dotfiles repository is often a symlink: write its target.
+    path = Path(os.path.realpath(loaded.path))
+    try:
+        unchanged = _current_bytes(path) == (
+            None if loaded.text is None else loaded.text.encode("utf-8")
+        )
+    except OSError as exc:
+        raise FileConflict(f"{path} cannot be read ({exc.strerror})", fix) from None
+    if not unchanged:
         raise FileConflict(
             f"{path} changed on disk after codex-cf read it (Codex or an editor wrote it); "
             "nothing was written",

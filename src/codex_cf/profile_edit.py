@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import tomlkit
-from tomlkit.items import Array, InlineTable, Table
+from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
 from codex_cf import profile_rules
@@ -64,8 +64,13 @@ class Desired:
         return needed
 
 
-def _mapping(value: object) -> TypeGuard[Table | InlineTable]:
-    return isinstance(value, Table | InlineTable)
+Mapping = MutableMapping[str, Any]
+
+
+def _mapping(value: object) -> TypeGuard[Mapping]:
+    """A TOML table in any of its spellings: [table], inline {…}, dotted keys, or a
+    table defined in pieces across the file (tomlkit's out-of-order proxy)."""
+    return isinstance(value, MutableMapping)
 
 
 def _set(container: MutableMapping[str, Any], key: str, value: Any) -> None:
@@ -84,7 +89,7 @@ def auth_args(profile: str, secret: Secret) -> list[str]:
     return args
 
 
-def _provider_table(document: TOMLDocument) -> Table | InlineTable:
+def _provider_table(document: TOMLDocument) -> Mapping:
     """This profile's provider table, created under codex-cf's id when absent.
 
     An existing `model_provider` that names a table keeps its id: `codex
@@ -114,7 +119,7 @@ def _provider_table(document: TOMLDocument) -> Table | InlineTable:
     return table
 
 
-def _apply_authorization(provider: Table | InlineTable, desired: Desired) -> None:
+def _apply_authorization(provider: Mapping, desired: Desired) -> None:
     secret = desired.authorization
     if secret is None:
         for key in ("env_key", "auth"):
@@ -136,21 +141,18 @@ def _apply_authorization(provider: Table | InlineTable, desired: Desired) -> Non
     if "env_key" in provider:
         del provider["env_key"]
     assert desired.codex_cf_path is not None
-    auth = provider.get("auth")
-    created = not _mapping(auth)
-    if created:
-        auth = tomlkit.table()
-    assert _mapping(auth)
+    existing = provider.get("auth")
+    auth: Mapping = existing if _mapping(existing) else tomlkit.table()
     _set(auth, "command", desired.codex_cf_path)
     _set(auth, "args", auth_args(desired.profile, secret))
     _set(auth, "timeout_ms", AUTH_COMMAND_TIMEOUT_MS)
     _set(auth, "refresh_interval_ms", 0)
-    if created:
-        auth.add(tomlkit.nl())
+    if auth is not existing:
         provider["auth"] = auth
+        auth.add(tomlkit.nl())  # type: ignore[attr-defined]  # a blank line before the next table
 
 
-def _apply_gateway_header(provider: Table | InlineTable, desired: Desired) -> None:
+def _apply_gateway_header(provider: Mapping, desired: Desired) -> None:
     """Set or remove the cf-aig-authorization header (a valid variable already there stays)."""
     headers = provider.get("env_http_headers")
     ours = None
@@ -223,9 +225,8 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
     _apply_gateway_header(provider, desired)
-    _exclude(
-        document, profile_rules.read_layout(provider.unwrap(), desired.profile).hidden_variables
-    )
+    layout = profile_rules.read_layout(provider, desired.profile)
+    _exclude(document, layout.hidden_variables)
 
 
 def chat_providers(document: TOMLDocument) -> list[str]:

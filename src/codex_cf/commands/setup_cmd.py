@@ -327,7 +327,25 @@ def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     plan.migrations += profile_edit.migrate_profile_chat(profile_file.document)
     plan.migrations += profile_edit.migrate_base_config(base_file.document, profile)
     plan.fix_mode = _permissions_need_fixing(profile_file.path)
+    _check_outcome(plan)
     return plan
+
+
+def _check_outcome(plan: Plan) -> None:
+    """Never claim success for a result that would still not be current."""
+    import tomllib
+
+    profile = tomllib.loads(plan.profile_file.edited_text())
+    findings, _ = profile_rules.check_profile_document(profile, plan.profile)
+    base = tomllib.loads(plan.base_file.edited_text()) if plan.base_file.exists else None
+    findings.append(profile_rules.check_base_config(base, plan.profile))
+    failure = next((f for f in findings if not f.ok), None)
+    if failure is not None:
+        where = plan.base_file.path if failure.id.startswith("config") else plan.profile_file.path
+        raise ProfileNotCurrent(
+            f"setup cannot make profile {plan.profile!r} current by itself: {failure.message}",
+            f"edit {where} by hand for that, then run codex-cf setup again",
+        )
 
 
 def _diff(loaded: codex_config.LoadedFile) -> str:

@@ -254,3 +254,63 @@ def test_setup_lists_codex_sessions_that_run_with_the_old_settings(home, capsys)
     finally:
         session.kill()
         session.wait()
+
+
+def test_tables_split_across_the_file_are_edited_in_place(home) -> None:
+    """Codex and users append tables anywhere: [model_providers.x] after [projects."…"]."""
+    setup(account_id=ACCOUNT, no_token=True)
+    text = home.profile().read_text() + (
+        '\n[projects."/src/app"]\ntrust_level = "trusted"\n\n'
+        '[model_providers.ollama]\nname = "Ollama"\nbase_url = "http://localhost:11434/v1"\n'
+    )
+    home.profile().write_text(text)
+    assert setup(gateway="other", no_token=True) == 0
+    document = tomllib.loads(home.profile().read_text())
+    assert document["model_providers"]["ollama"]["name"] == "Ollama"
+    assert document["model_providers"]["cloudflare-ai-gateway"]["base_url"].endswith(
+        "/other/openai"
+    )
+
+
+def test_legacy_table_among_others_in_config_is_migrated(home) -> None:
+    config = home.codex_home / "config.toml"
+    config.write_text(
+        '[profiles.cloudflare-aig]\nmodel = "x"\n\n[tui]\nnotifications = true\n\n'
+        '[profiles.other]\nmodel = "y"\n'
+    )
+    assert setup(account_id=ACCOUNT, no_token=True, yes=True) == 0
+    result = tomllib.loads(config.read_text())
+    assert result["profiles"] == {"other": {"model": "y"}}
+    assert profile_rules.check("cloudflare-aig").current
+
+
+def test_windows_line_endings_are_kept_and_writable(home) -> None:
+    setup(account_id=ACCOUNT, no_token=True)
+    crlf = home.profile().read_text().replace("\n", "\r\n").encode()
+    home.profile().write_bytes(crlf)
+    assert setup(model="o9", no_token=True) == 0
+    written = home.profile().read_bytes()
+    assert b'model = "o9"' in written
+    assert written.count(b"\r\n") == crlf.count(b"\r\n")
+
+
+def test_a_symlinked_profile_is_written_through_the_link(home, tmp_path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    target = dotfiles / "cloudflare-aig.config.toml"
+    setup(account_id=ACCOUNT, no_token=True)
+    home.profile().rename(target)
+    home.profile().symlink_to(target)
+    assert setup(gateway="linked", no_token=True) == 0
+    assert home.profile().is_symlink()
+    assert "/linked/openai" in target.read_text()
+
+
+def test_what_setup_cannot_fix_is_said_not_claimed(home, monkeypatch) -> None:
+    """The safety net: should an edit ever miss a rule, setup says so and writes nothing."""
+    (home.codex_home / "config.toml").write_text('profile = "cloudflare-aig"\n')
+    monkeypatch.setattr(setup_cmd.profile_edit, "migrate_base_config", lambda *_: [])
+    with pytest.raises(ProfileNotCurrent, match="cannot make profile") as raised:
+        setup(account_id=ACCOUNT, no_token=True, yes=True)
+    assert "config.toml" in (raised.value.fix or "")
+    assert not home.profile().exists()
