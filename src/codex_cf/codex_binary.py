@@ -16,6 +16,7 @@ from codex_cf.constants import (
     MINIMUM_CODEX_VERSION,
     PROGRAM,
     REENTRY_ENV,
+    VERSION_PROBE_ENV,
 )
 from codex_cf.errors import CodexNotFound, CodexUnusable
 
@@ -129,12 +130,24 @@ def check_not_reentered(environ: Mapping[str, str], argv: Sequence[str]) -> None
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
-    """`codex-cli 0.169.0` -> (0, 169, 0)."""
-    for word in text.split():
-        parts = word.split("-")[0].split(".")
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            return int(parts[0]), int(parts[1]), int(parts[2])
+    """`codex-cli 0.169.0` -> (0, 169, 0); anything else (another program's version) -> None."""
+    words = text.split()
+    if len(words) < 2 or words[0] != "codex-cli":
+        return None
+    parts = words[1].split("-")[0].split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1]), int(parts[2])
     return None
+
+
+def check_not_version_probe(environ: Mapping[str, str]) -> None:
+    """Stop a `codex` wrapper that runs codex-cf without exec from probing itself forever."""
+    if environ.get(VERSION_PROBE_ENV):
+        raise CodexUnusable(
+            "codex-cf was started by its own `codex --version` probe: the codex it found is a "
+            "wrapper that runs codex-cf",
+            f"set {CODEX_OVERRIDE_ENV} to the real codex binary",
+        )
 
 
 def _run_version(path: str) -> str:
@@ -143,6 +156,7 @@ def _run_version(path: str) -> str:
     try:
         done = subprocess.run(
             [path, "--version"],
+            env={**os.environ, VERSION_PROBE_ENV: "1"},
             capture_output=True,
             timeout=_VERSION_TIMEOUT_SECONDS,
             check=False,
@@ -157,6 +171,11 @@ def _run_version(path: str) -> str:
         raise CodexUnusable(
             f"{path} cannot be run ({exc.strerror})", f"reinstall Codex: {CODEX_INSTALL_HINT}"
         ) from exc
+    if done.stderr.startswith(b"codex-cf: codex-cf was started by its own"):
+        raise CodexUnusable(
+            f"{path} is a wrapper that runs codex-cf, not Codex",
+            f"set {CODEX_OVERRIDE_ENV} to the real codex binary",
+        )
     output = done.stdout.decode("utf-8", "replace")
     if done.returncode != 0 or parse_version(output) is None:
         raise CodexUnusable(

@@ -18,6 +18,8 @@ API_BASE_DEFAULT = "https://api.cloudflare.com"
 # Set by codex-cf on the process it execs; a codex-cf that finds its own PID
 # (or its parent's) there was started again by the "codex" it launched.
 REENTRY_ENV = "_CODEX_CF_EXEC_PID"
+# Set for the `codex --version` probe: a codex-cf started by it is in a loop.
+VERSION_PROBE_ENV = "_CODEX_CF_VERSION_PROBE"
 
 MINIMUM_CODEX_VERSION = (0, 134, 0)
 CODEX_INSTALL_HINT = "npm install -g @openai/codex"

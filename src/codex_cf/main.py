@@ -25,6 +25,9 @@ def is_interactive() -> bool:
 
 
 def _dispatch(args: list[str]) -> int:
+    from codex_cf import codex_binary
+
+    codex_binary.check_not_version_probe(os.environ)
     if args and args[0] in OWN_COMMANDS:
         from codex_cf import cli
 

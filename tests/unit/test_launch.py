@@ -275,3 +275,28 @@ def test_plain_http_only_to_a_loopback_address(home, stand_in, token, url) -> No
 def test_plain_http_to_loopback_is_fine(home, stand_in, token, url) -> None:
     profiles.write(home.profile(), profiles.with_base_url(url))
     assert plan("exec", "hi").argv[1:3] == ["--profile", "cloudflare-aig"]
+
+
+def test_a_wrapper_that_runs_codex_cf_without_exec_does_not_loop(home, token, tmp_path) -> None:
+    """`codex` = a script running codex-cf as a child: the version probe must not recurse."""
+    wrapper_dir = tmp_path / "wrapped"
+    wrapper_dir.mkdir()
+    wrapper = wrapper_dir / "codex"
+    calls = tmp_path / "calls"
+    wrapper.write_text(
+        f'#!/bin/sh\necho x >> "{calls}"\n"{Path(sys.executable).with_name("codex-cf")}" "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    profiles.write(home.profile())
+    env = dict(os.environ, CODEX_CF_CODEX=str(wrapper))
+    done = run_codex_cf("exec", "hi", env=env, timeout=60)
+    assert done.returncode == ExitStatus.CODEX_UNUSABLE
+    assert calls.read_text().count("x") == 1  # probed once, not again and again
+    assert "CODEX_CF_CODEX" in done.stderr
+
+
+def test_only_codex_version_output_is_a_codex_version() -> None:
+    from codex_cf.codex_binary import parse_version
+
+    assert parse_version("codex-cli 0.169.0\n") == (0, 169, 0)
+    assert parse_version("codex-cf 0.1.0\ncodex 0.169.0 (/usr/bin/codex)") is None
