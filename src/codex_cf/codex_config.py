@@ -77,8 +77,15 @@ def load(path: Path, fix: str) -> LoadedFile:
 def write_lock(environ: dict[str, str] | None = None) -> Iterator[None]:
     """One codex-cf writes at a time (setup, token import, remove)."""
     lock_path = paths.cache_dir(environ) / "write.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(lock_path, "a+b") as handle:
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(lock_path, "a+b")  # noqa: SIM115  (closed below, after the yield)
+    except OSError as exc:
+        raise FileConflict(
+            f"cannot create the lock file {lock_path} ({exc.strerror})",
+            f"make {lock_path.parent.parent} writable, or set XDG_CACHE_HOME elsewhere",
+        ) from None
+    with handle:
         _acquire(handle, lock_path)
         try:
             yield

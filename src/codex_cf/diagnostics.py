@@ -131,7 +131,7 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     facts = report.facts
     if facts is None or report.document is None:
         return []
-    provider = report.document["model_providers"][report.document["model_provider"]]
+    provider = profile_rules.provider_table(report.document) or {}
     checks = []
     full_access = _full_access(report.document) or _full_access(_base_document())
     if facts.auth_mode is AuthMode.ENV:
@@ -327,7 +327,10 @@ def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: 
     """
     from codex_cf import cloudflare_api
 
-    probe = cloudflare_api.probe_gateway(base_url, headers)
+    try:
+        probe = cloudflare_api.probe_gateway(base_url, headers)
+    except ValueError as error:  # a header value HTTP cannot carry: a malformed secret
+        return Check("gateway.reachable", Status.FAIL, str(error), "codex-cf token status")
     if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
         if probe.provider_rejected and billing is Billing.OWN_KEY:
             return Check(

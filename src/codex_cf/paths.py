@@ -9,8 +9,9 @@ from pathlib import Path
 
 
 def home(environ: Mapping[str, str] | None = None) -> Path:
+    """The home folder Codex uses: on Windows the profile folder, even under Git Bash's $HOME."""
     env = os.environ if environ is None else environ
-    value = env.get("HOME") or env.get("USERPROFILE")
+    value = env.get("USERPROFILE") if os.name == "nt" else env.get("HOME")
     return Path(value) if value else Path.home()
 
 

@@ -278,6 +278,17 @@ def _credentials(
     return [verdict("profile.auth", True, summary)], facts, layout.hidden_variables
 
 
+def provider_table(document: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The [model_providers.*] table that `model_provider` selects, if there is one."""
+    if not document:
+        return None
+    provider_id = document.get("model_provider")
+    if not isinstance(provider_id, str):
+        return None
+    provider = _table(document.get("model_providers")).get(provider_id)
+    return provider if isinstance(provider, dict) else None
+
+
 def check_profile_document(
     document: Mapping[str, Any], profile: str
 ) -> tuple[list[Check], ProfileFacts | None]:
@@ -285,9 +296,8 @@ def check_profile_document(
     fix = command_for(profile, "setup")
     findings: list[Check] = []
     provider_id = document.get("model_provider")
-    providers = _table(document.get("model_providers"))
-    provider = providers.get(provider_id) if isinstance(provider_id, str) else None
-    if not isinstance(provider, dict):
+    provider = provider_table(document)
+    if provider is None:
         findings.append(
             verdict(
                 "profile.provider",
@@ -306,7 +316,7 @@ def check_profile_document(
     )
     chat = [
         name
-        for name, table in providers.items()
+        for name, table in _table(document.get("model_providers")).items()
         if isinstance(table, dict) and table.get("wire_api") == "chat"
     ]
     wire_api = provider.get("wire_api")

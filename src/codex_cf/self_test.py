@@ -74,20 +74,14 @@ def agent_command(variables: list[str], tokens: list[str]) -> str:
     return f'printenv {" ".join(variables)}; echo "{SCAN_MARKER} $({scan})"'
 
 
-def _provider_id(document: Mapping[str, object]) -> str:
-    return str(document["model_provider"])
-
-
-def _copy_user_setting(
-    profile: str, report: profile_rules.Report, base_url: str, home: Path
-) -> None:
+def _copy_user_setting(profile: str, base_url: str, home: Path) -> None:
     """The user's profile and config.toml, byte for byte but for the provider's base_url."""
     source = paths.profile_path(profile)
-    document = tomlkit.parse(source.read_text(encoding="utf-8"))
-    provider = document["model_providers"][_provider_id(document)]
-    provider["base_url"] = base_url
+    document = tomlkit.parse(source.read_bytes().decode("utf-8"))
+    providers = document["model_providers"]
+    providers[str(document["model_provider"])]["base_url"] = base_url
     copy = home / source.name
-    copy.write_text(document.as_string(), encoding="utf-8")
+    copy.write_bytes(document.as_string().encode("utf-8"))
     copy.chmod(0o600)
     base = paths.base_config_path()
     if base.exists():
@@ -114,7 +108,7 @@ def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
 
 def _gateway_coordinates(report: profile_rules.Report) -> tuple[str, str]:
     assert report.document is not None
-    provider = report.document["model_providers"][_provider_id(report.document)]
+    provider = profile_rules.provider_table(report.document) or {}
     parts = profile_rules.gateway_coordinates(str(provider.get("base_url", "")))
     return parts if parts else (THROWAWAY_ACCOUNT, "custom-endpoint")
 
@@ -364,8 +358,7 @@ def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
                     "no profile yet: used a throwaway profile and token in a temporary CODEX_HOME",
                 )
             else:
-                report = profile_rules.check(profile, env)
-                _copy_user_setting(profile, report, gateway.base_url, home)
+                _copy_user_setting(profile, gateway.base_url, home)
                 intro = Check(
                     "self_test.setting",
                     Status.OK,

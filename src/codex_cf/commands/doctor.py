@@ -61,7 +61,7 @@ def _online(report: profile_rules.Report, values: dict[Secret, str], offline: bo
             Check(n, Status.SKIP, f"{what}: skipped until the profile is usable")
             for n, what in _ONLINE.items()
         ]
-    provider = document["model_providers"][document["model_provider"]]
+    provider = profile_rules.provider_table(document) or {}
     base_url = str(provider["base_url"])
     coordinates = profile_rules.gateway_coordinates(base_url)
     account = coordinates[0] if coordinates else None

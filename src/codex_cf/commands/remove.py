@@ -24,7 +24,7 @@ from codex_cf import (
 )
 from codex_cf.codex_config import backup_path, write_lock
 from codex_cf.constants import PROVIDER_ID, SECRET_LABEL, ExitStatus, Secret
-from codex_cf.errors import UsageError
+from codex_cf.errors import FileConflict, KeyringUnavailable, UsageError
 
 # Cache entries shared by every profile: removed with --all only.
 _SHARED_CACHE = ("codex-versions", "keyring-backend", "self-test")
@@ -111,7 +111,13 @@ def find_traces(options: RemoveOptions) -> Traces:
             traces.backups.append(backup_path(path))
         if not options.keep_token:
             for secret in Secret:
-                if credentials.get(name, secret) is not None:
+                try:
+                    stored = credentials.get(name, secret)
+                except KeyringUnavailable as error:
+                    raise KeyringUnavailable(
+                        error.message, f"{error.fix}; or keep the keyring items: --keep-token"
+                    ) from None
+                if stored is not None:
                     traces.keyring_items.append((name, secret))
         if launch_cache.entry_path(f"profile-{name}").exists():
             traces.cache_entries.append(f"profile-{name}")
@@ -136,13 +142,20 @@ def _timestamped(path: Path) -> Path:
 
 def _remove(traces: Traces) -> None:
     with write_lock():
-        for path in traces.profile_files:
-            kept = _timestamped(path)
-            os.replace(path, kept)
-            terminal.say(f"Moved {path} to {kept}")
-        for path in traces.backups + traces.completion_files:
-            path.unlink(missing_ok=True)
-            terminal.say(f"Removed {path}")
+        try:
+            for path in traces.profile_files:
+                kept = _timestamped(path)
+                os.replace(path, kept)
+                terminal.say(f"Moved {path} to {kept}")
+            for path in traces.backups + traces.completion_files:
+                path.unlink(missing_ok=True)
+                terminal.say(f"Removed {path}")
+        except OSError as error:
+            raise FileConflict(
+                f"could not remove {error.filename} ({error.strerror}); what is listed above "
+                "was done, the rest is untouched",
+                f"make {Path(error.filename or '.').parent} writable, then run the command again",
+            ) from None
     for name, secret in traces.keyring_items:
         credentials.delete(name, secret)
         terminal.say(f"Removed the {SECRET_LABEL[secret]} of profile {name!r} from the keyring")

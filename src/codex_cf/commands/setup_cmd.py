@@ -83,12 +83,8 @@ class Existing:
         found = cls()
         model = document.get("model")
         found.model = model if isinstance(model, str) and model else None
-        providers = document.get("model_providers")
-        provider_id = document.get("model_provider")
-        if not isinstance(providers, dict) or not isinstance(provider_id, str):
-            return found
-        provider = providers.get(provider_id)
-        if not isinstance(provider, dict):
+        provider = profile_rules.provider_table(document)
+        if provider is None:
             return found
         url = provider.get("base_url")
         if isinstance(url, str) and profile_rules.base_url_problem(url) is None:

@@ -9,6 +9,7 @@ from codex_cf import credentials, paths, profile_facts, profile_rules, terminal
 from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
+    KeyringUnavailable,
     TokenInactive,
     TokenInvalid,
     TokenMissing,
@@ -20,6 +21,8 @@ def shape_problem(secret: Secret, value: str) -> str | None:
     """Cheap checks that catch a pasted wrong thing; never the token itself in the message."""
     if any(c.isspace() for c in value):
         return f"the {SECRET_LABEL[secret]} contains spaces"
+    if not all(33 <= ord(c) < 127 for c in value):
+        return f"the {SECRET_LABEL[secret]} holds characters no API token has"
     if secret is Secret.OPENAI and not value.startswith("sk-"):
         return "an OpenAI API key starts with sk-"
     return None
@@ -35,8 +38,6 @@ def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
         value = terminal.ask_secret(f"{label} for profile {profile!r} (input hidden)").strip()
         if not value:
             raise UsageError(f"no {label} was entered", "run the command again and paste it")
-        if "\n" in value:
-            raise UsageError(f"a {label} is one line", "paste only the token")
     problem = shape_problem(secret, value)
     if problem:
         raise UsageError(f"{problem}; nothing was saved", "paste the value again")
@@ -59,11 +60,17 @@ def status(profile_option: str | None, secret: Secret) -> int:
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
     env_value = os.environ.get(variable, "").strip()
-    backend = credentials.current_backend()
-    stored = credentials.get(profile, secret)
-    print(
-        f"keyring:  {backend} ({'stored ' + terminal.mask(stored) if stored else 'nothing stored'})"
-    )
+    try:
+        backend = credentials.current_backend()
+        stored = credentials.get(profile, secret)
+    except KeyringUnavailable as error:
+        if not env_value:
+            raise
+        print(f"keyring:  unavailable ({error.message})")
+        stored = None
+    else:
+        held = f"stored {terminal.mask(stored)}" if stored else "nothing stored"
+        print(f"keyring:  {backend} ({held})")
     if env_value:
         print(f"source:   environment (${variable} is set and wins) {terminal.mask(env_value)}")
     elif stored:
@@ -99,11 +106,9 @@ def print_token(profile_option: str | None, secret: Secret) -> int:
 
 
 def _account_id(profile: str) -> str | None:
-    report = profile_rules.check(profile)
-    document = report.document or {}
-    provider_id = document.get("model_provider")
-    provider = document.get("model_providers", {}).get(provider_id, {})
-    url = provider.get("base_url") if isinstance(provider, dict) else None
+    """The account in the profile's gateway URL: account-owned tokens are verified there."""
+    provider = profile_rules.provider_table(profile_rules.check(profile).document)
+    url = provider.get("base_url") if provider else None
     parts = profile_rules.gateway_coordinates(url) if isinstance(url, str) else None
     return parts[0] if parts else None
 

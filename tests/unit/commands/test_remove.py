@@ -118,3 +118,14 @@ def test_config_backup_of_a_migration_is_kept_and_named(home, stand_in) -> None:
     assert "config.toml.bak" in done.stderr
     assert (home.codex_home / "config.toml.bak").read_text() == 'profile = "cloudflare-aig"\n'
     assert os.path.exists(home.codex_home / "config.toml")
+
+
+def test_without_a_keyring_remove_names_keep_token(set_up, home) -> None:
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    done = run_codex_cf("remove", "--yes", env=env)
+    assert done.returncode == ExitStatus.KEYRING_UNAVAILABLE
+    assert "--keep-token" in done.stderr
+    assert home.profile().exists()
+    kept = run_codex_cf("remove", "--yes", "--keep-token", env=env)
+    assert kept.returncode == 0, kept.stderr
+    assert not home.profile().exists()

@@ -193,3 +193,18 @@ def test_verify_unreachable_is_bounded(home, monkeypatch) -> None:
     done = run_codex_cf("token", "verify")
     assert time.monotonic() - started < 15
     assert done.returncode == ExitStatus.API_UNREACHABLE
+
+
+def test_status_works_from_the_environment_without_a_keyring(home) -> None:
+    env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env["CLOUDFLARE_API_KEY"] = fake_token()
+    done = run_codex_cf("token", "status", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "keyring:  unavailable" in done.stdout
+    assert "source:   environment" in done.stdout
+
+
+def test_a_key_with_characters_no_token_has_is_refused(home) -> None:
+    done = run_codex_cf("token", "set", "--which", "openai", "--stdin", stdin_text="sk-abc€def")
+    assert done.returncode == ExitStatus.USAGE
+    assert credentials.get("cloudflare-aig", Secret.OPENAI) is None
