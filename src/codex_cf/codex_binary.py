@@ -208,7 +208,10 @@ def format_version(parts: tuple[int, int, int]) -> str:
     return ".".join(str(p) for p in parts)
 
 
-def require_supported(codex: Codex, environ: Mapping[str, str] | None = None) -> None:
+def require_supported(
+    codex: Codex, environ: Mapping[str, str] | None = None
+) -> tuple[int, int, int]:
+    """Codex's version, when it is one that reads profile files."""
     found = version(codex, environ)
     if found < MINIMUM_CODEX_VERSION:
         raise CodexUnusable(
@@ -216,3 +219,4 @@ def require_supported(codex: Codex, environ: Mapping[str, str] | None = None) ->
             f"{format_version(MINIMUM_CODEX_VERSION)}, the first that reads profile files",
             f"{CODEX_INSTALL_HINT}@latest",
         )
+    return found

@@ -25,9 +25,7 @@ from codex_cf.checks import Check, Status
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
-    CODEX_INSTALL_HINT,
     GATEWAY_AUTH_HEADER,
-    MINIMUM_CODEX_VERSION,
     SECRET_LABEL,
     SECRET_VARIABLE,
     AuthMode,
@@ -46,23 +44,13 @@ def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.C
         return [Check("codex.found", Status.FAIL, error.message, error.fix)], None
     checks = [Check("codex.found", Status.OK, f"Codex found at {codex.path}")]
     try:
-        found = codex_binary.version(codex, environ)
+        found = codex_binary.require_supported(codex, environ)
     except CodexCfError as error:
         checks.append(Check("codex.version", Status.FAIL, error.message, error.fix))
-        return checks, codex
-    version = codex_binary.format_version(found)
-    if found < MINIMUM_CODEX_VERSION:
-        checks.append(
-            Check(
-                "codex.version",
-                Status.FAIL,
-                f"Codex {version} is older than "
-                f"{codex_binary.format_version(MINIMUM_CODEX_VERSION)}, which profiles need",
-                f"{CODEX_INSTALL_HINT}@latest",
-            )
-        )
     else:
-        checks.append(Check("codex.version", Status.OK, f"Codex {version}"))
+        checks.append(
+            Check("codex.version", Status.OK, f"Codex {codex_binary.format_version(found)}")
+        )
     return checks, codex
 
 

@@ -33,7 +33,7 @@ def _current_facts(
         return cached
     from codex_cf import profile_rules  # a changed or new profile: the full check
 
-    outcome = profile_rules.current_facts(profile, environ)
+    outcome = profile_rules.check_and_remember(profile, environ)
     if isinstance(outcome, profile_facts.ProfileFacts):
         return outcome
     if interactive:

@@ -460,8 +460,13 @@ def check(profile: str, environ: Mapping[str, str] | None = None) -> Report:
 def current_facts(profile: str, environ: Mapping[str, str] | None = None) -> ProfileFacts | Report:
     """The facts of a current profile (cached by file signature), else the failing report."""
     found = profile_facts.cached(profile, environ)
-    if found is not None:
-        return found
+    return found if found is not None else check_and_remember(profile, environ)
+
+
+def check_and_remember(
+    profile: str, environ: Mapping[str, str] | None = None
+) -> ProfileFacts | Report:
+    """The full check; a current profile's facts are cached for the next launches."""
     checked = profile_facts.signature(profile, environ)
     report = check(profile, environ)
     if report.facts is None:
