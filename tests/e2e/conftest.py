@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from helpers import real_parts
+from helpers.secret_service import SecretServiceSession
+from helpers.tokens import Withheld, fake_token
 
 
 @pytest.fixture
@@ -30,3 +33,13 @@ def project(tmp_path: Path) -> Path:
     folder = tmp_path / "project"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def token(real_keyring: SecretServiceSession) -> Iterator[Withheld]:
+    """A fake token in the real Secret Service, for the default profile."""
+    value = fake_token()
+    real_keyring.clear("cloudflare-aig")
+    real_keyring.store("cloudflare-aig", value)
+    yield value
+    real_keyring.clear("cloudflare-aig")

@@ -18,7 +18,7 @@ import pytest
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
+from helpers.tokens import Withheld, assert_absent, assert_same_secret
 
 PROFILE = "cloudflare-aig"
 GATEWAY = "codex-e2e"
@@ -51,13 +51,6 @@ def gateway(home):
     with FakeGateway(profiles.ACCOUNT, GATEWAY, COMMAND) as running:
         _write_profile(home, running)
         yield running
-
-
-@pytest.fixture
-def token(real_keyring) -> Withheld:
-    value = Withheld(fake_token())
-    real_keyring.store(PROFILE, value)
-    return value
 
 
 def _write_profile(home, gateway: FakeGateway, text: str = profiles.CURRENT) -> Path:

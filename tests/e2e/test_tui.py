@@ -21,7 +21,7 @@ import pytest
 
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles, real_parts
-from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
+from helpers.tokens import Withheld, assert_absent, assert_same_secret
 
 PROFILE = "cloudflare-aig"
 GATEWAY = "codex-tui"
@@ -122,13 +122,6 @@ def project(tmp_path: Path) -> Path:
     folder.mkdir()
     subprocess.run([real_parts.tool("git"), "init", "-q", str(folder)], check=True)
     return folder
-
-
-@pytest.fixture
-def token(real_keyring) -> Withheld:
-    value = Withheld(fake_token())
-    real_keyring.store(PROFILE, value)
-    return value
 
 
 @pytest.fixture
