@@ -102,7 +102,7 @@ def store(
         lambda k: k.set_password(KEYRING_SERVICE, username, value), secret, value
     )
     secret_service.record_backend(backend, env)
-    return backend_label(backend)
+    return secret_service.backend_name(backend)
 
 
 def delete(profile: str, secret: Secret) -> bool:
@@ -124,15 +124,10 @@ def delete(profile: str, secret: Secret) -> bool:
     return removed
 
 
-def backend_label(backend: Any) -> str:
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def current_backend() -> str:
     """The backend keyring resolves here, for status and doctor."""
     _, backend = _call_keyring(lambda k: None, Secret.CLOUDFLARE)
-    return backend_label(backend)
+    return secret_service.backend_name(backend)
 
 
 class Resolved(NamedTuple):

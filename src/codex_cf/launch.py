@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from codex_cf import codex_args, codex_binary, credentials, profile_facts
-from codex_cf.constants import REENTRY_ENV, SECRET_VARIABLE, Secret
+from codex_cf.constants import REENTRY_ENV, Secret
 from codex_cf.errors import ProfileNotCurrent
 
 
@@ -80,7 +80,7 @@ def token_environment(
     exported = {e.secret for e in facts.exports}
     for secret in facts.required:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
-        if secret not in exported and not environ.get(SECRET_VARIABLE[secret]):
+        if secret not in exported:
             _secret(profile, secret, environ, interactive, must_save=True)
     return added
 

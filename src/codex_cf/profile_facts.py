@@ -13,7 +13,15 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from codex_cf import launch_cache, paths
-from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, PROGRAM, AuthMode, Billing, Secret
+from codex_cf.constants import (
+    DEFAULT_PROFILE,
+    PROFILE_ENV,
+    PROGRAM,
+    SECRET_VARIABLE,
+    AuthMode,
+    Billing,
+    Secret,
+)
 from codex_cf.errors import UsageError
 
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
@@ -54,6 +62,15 @@ class ProfileFacts(NamedTuple):
             required=tuple(Secret(s) for s in data["required"]),
             auth_command=data["auth_command"],
         )
+
+
+def hidden_variables(exports: tuple[Export, ...], required: tuple[Secret, ...]) -> list[str]:
+    """Every variable codex-cf exports, then each needed secret's usual variable."""
+    names = [e.variable for e in exports]
+    for secret in required:
+        if SECRET_VARIABLE[secret] not in names:
+            names.append(SECRET_VARIABLE[secret])
+    return names
 
 
 def command_for(profile: str, command: str) -> str:

@@ -201,11 +201,7 @@ class Layout:
         """What the agent's commands must not see: every variable codex-cf exports, and
         each secret's usual variable, which users (following Cloudflare's page) export in
         their own shell whatever the mode."""
-        names = [e.variable for e in self.exports]
-        for secret in self.required:
-            if SECRET_VARIABLE[secret] not in names:
-                names.append(SECRET_VARIABLE[secret])
-        return names
+        return profile_facts.hidden_variables(self.exports, self.required)
 
     @property
     def exports(self) -> tuple[Export, ...]:
@@ -235,7 +231,7 @@ def read_layout(provider: Mapping[str, Any], profile: str) -> Layout:
     auth_command: str | None = None
     valid_env_key: str | None = None
     if env_key is not None:
-        if isinstance(env_key, str) and _VARIABLE_NAME.fullmatch(env_key):
+        if isinstance(env_key, str) and valid_variable_name(env_key):
             valid_env_key = env_key
         else:
             problems.append(f"env_key {env_key!r} is not a valid variable name")
@@ -256,7 +252,7 @@ def read_layout(provider: Mapping[str, Any], profile: str) -> Layout:
         mode = AuthMode.ENV
         if valid_env_key:
             authorization = secret_for_env_key(valid_env_key)
-    if gateway_var is not None and not _VARIABLE_NAME.fullmatch(gateway_var):
+    if gateway_var is not None and not valid_variable_name(gateway_var):
         problems.append(f"env_http_headers names {gateway_var!r}, not a valid variable name")
         gateway_var = None
     if authorization is None and gateway_var is None and not problems:

@@ -46,6 +46,11 @@ def fingerprint(environ: Mapping[str, str]) -> list[Any] | None:
     ]
 
 
+def backend_name(backend: object) -> str:
+    """A keyring backend as keyring names it (PYTHON_KEYRING_BACKEND's form)."""
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
 def _first_asked(backend: object) -> object:
     """The backend whose hit is keyring's answer: for keyring's chainer, its first one."""
     if type(backend).__qualname__ == "ChainerBackend":
@@ -62,7 +67,7 @@ def record_backend(backend: object, environ: Mapping[str, str]) -> None:
     first backend is exactly its answer; a miss there falls back to keyring.
     """
     first = _first_asked(backend)
-    name = f"{type(first).__module__}.{type(first).__qualname__}"
+    name = backend_name(first)
     customised = getattr(first, "scheme", "default") != "default" or hasattr(
         first, "preferred_collection"
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from codex_cf import diagnostics, profile_facts, profile_rules
 from codex_cf.checks import Check, Status
-from codex_cf.constants import PROGRAM, SECRET_VARIABLE, ExitStatus, Secret
+from codex_cf.constants import PROGRAM, ExitStatus, Secret
 
 _ONLINE = {
     "token.verify": "token verify",
@@ -40,8 +40,8 @@ def collect(profile: str, offline: bool) -> list[Check]:
     token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
     checks += token_checks
     exports = facts.exports if facts else ()
-    exported = sorted({SECRET_VARIABLE[s] for s in secrets} | {e.variable for e in exports})
-    checks += diagnostics.check_rc_exports(exported)
+    hidden = profile_facts.hidden_variables(exports, tuple(secrets))
+    checks += diagnostics.check_rc_exports(sorted(hidden))
     checks.append(diagnostics.check_sessions(profile))
     checks += _online(report, values, offline)
     reminder = diagnostics.self_test_reminder(codex)

@@ -359,7 +359,7 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
         if options.token_stdin and secret is Secret.CLOUDFLARE:
             plan.secrets[secret] = terminal.read_secret_from_stdin(SECRET_LABEL[secret])
             continue
-        if os.environ.get(SECRET_VARIABLE[secret]) or credentials.get(plan.profile, secret):
+        if credentials.resolve(plan.profile, secret).value:
             continue
         if interactive:
             value = terminal.ask_secret(f"{SECRET_LABEL[secret]} for profile {plan.profile!r}")
