@@ -186,19 +186,26 @@ def check_tokens(
     return checks, values
 
 
-def check_keyring() -> Check:
+def check_keyring(secrets: list[Secret]) -> Check:
+    """The backend, judged: refused or absent fails, unless every secret comes from a variable."""
+    variables = [SECRET_VARIABLE[s] for s in secrets]
     try:
         backend = credentials.current_backend()
     except CodexCfError as error:
+        if all(os.environ.get(v, "").strip() for v in variables):
+            where = ", ".join(f"${v}" for v in variables)
+            message = f"keyring not used: the token comes from {where} ({error.message})"
+            return Check("keyring.backend", Status.SKIP, message)
         return Check("keyring.backend", Status.FAIL, error.message, error.fix)
-    if backend.startswith("keyring.backends.fail") or backend.startswith("keyring.backends.null"):
-        return Check(
-            "keyring.backend",
-            Status.FAIL,
-            f"no usable keyring backend ({backend})",
-            "install a desktop keyring or keyrings.alt (pip install keyrings.alt)",
-        )
-    return Check("keyring.backend", Status.OK, f"keyring backend {backend}")
+    if credentials.is_vouched(backend):
+        return Check("keyring.backend", Status.OK, f"keyring backend {backend}")
+    return Check(
+        "keyring.backend",
+        Status.WARN,
+        f"keyring backend {backend}: codex-cf does not know it, so it cannot vouch that it "
+        "keeps the token encrypted",
+        f"use it only if it does; known stores: {credentials.SECURE_STORE_HELP}",
+    )
 
 
 def check_rc_exports(variables: list[str]) -> list[Check]:

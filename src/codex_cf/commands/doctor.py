@@ -33,10 +33,10 @@ def collect(profile: str, offline: bool) -> list[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     checks += profile_checks
     checks += diagnostics.check_auth_mode(report)
-    keyring = diagnostics.check_keyring()
-    checks.append(keyring)
     facts = report.facts
     secrets = list(facts.required) if facts and facts.required else [Secret.CLOUDFLARE]
+    keyring = diagnostics.check_keyring(secrets)
+    checks.append(keyring)
     token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
     checks += token_checks
     exports = facts.exports if facts else ()

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,13 @@ from codex_cf.constants import (
     ExitStatus,
     Secret,
 )
-from codex_cf.errors import CodexCfError, ProfileNotCurrent, TokenMissing, UsageError
+from codex_cf.errors import (
+    CodexCfError,
+    NoSecureKeyring,
+    ProfileNotCurrent,
+    TokenMissing,
+    UsageError,
+)
 
 _BILLING_CHOICES = {
     Billing.UNIFIED: "Cloudflare bills you (Unified Billing); Codex sends your Cloudflare token",
@@ -435,8 +441,33 @@ def _report_sessions(profile: str, changed_at: float) -> None:
             terminal.say(f"  {line}")
 
 
+def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -> SetupOptions:
+    """Before asking anything: can the token be kept safely here? If not, say so first."""
+    if options.no_token or options.dry_run or os.environ.get(SECRET_VARIABLE[Secret.CLOUDFLARE]):
+        return options
+    try:
+        credentials.get(profile, Secret.CLOUDFLARE)
+    except NoSecureKeyring as no_store:
+        set_later = credentials.set_command(profile, Secret.CLOUDFLARE)
+        refusal = NoSecureKeyring(
+            f"{no_store.message}; nothing was written",
+            f"{no_store.fix}; or add --no-token to set up the profile now and run "
+            f"{set_later} later",
+        )
+        if not interactive:
+            raise refusal from None
+        terminal.say(f"codex-cf: {no_store.message}.")
+        terminal.say(f"  To keep the token safely: {no_store.fix}")
+        if not terminal.confirm("Set up the profile now and store the token later?", default=True):
+            raise refusal from None
+        terminal.say(f"Once a store is set up: {set_later}")
+        return replace(options, no_token=True)
+    return options
+
+
 def execute(options: SetupOptions, interactive: bool) -> int:
     profile = profile_facts.resolve_name(options.profile)
+    options = _check_token_store(options, profile, interactive)
     plan = build_plan(options, profile, interactive)
     if not options.dry_run:
         _collect_secrets(plan, options, interactive)

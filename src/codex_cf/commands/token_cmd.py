@@ -10,6 +10,7 @@ from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
     KeyringUnavailable,
+    NoSecureKeyring,
     TokenInactive,
     TokenInvalid,
     TokenMissing,
@@ -184,4 +185,18 @@ def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> 
     elif terminal.confirm("Save it in the keyring for next time?", default=True):
         backend = credentials.store(profile, secret, value)
         terminal.say(f"Saved ({backend}).")
+    return value
+
+
+def prompt_for_this_run(profile: str, secret: Secret, no_store: NoSecureKeyring) -> str:
+    """No secure store on this machine: ask (hidden), use it once, say how to keep it safely."""
+    label = SECRET_LABEL[secret]
+    terminal.say(f"codex-cf: {no_store.message}, so there is no {label} for {profile!r}.")
+    value = terminal.ask_secret(f"{label} for this run only (input hidden)").strip()
+    if not value:
+        raise credentials.missing_error(profile, secret)
+    problem = shape_problem(secret, value)
+    if problem:
+        raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
+    terminal.say(f"Using it for this run only; nothing was saved. To keep it: {no_store.fix}")
     return value
