@@ -169,10 +169,19 @@ def _call_keyring(
 ) -> tuple[T, Any]:
     """Run action(backend) under the deadline; every failure becomes one clear error."""
 
+    stderr = sys.stderr
+
     def run() -> tuple[T, Any]:
         import keyring
 
-        backend = _secure(keyring.get_keyring(), secret, refuse_plaintext)
+        # Discovery asks every installed backend whether it is usable; some (keyring-pass
+        # before `pass init`) print their no on stderr. The answer is judged here instead.
+        with open(os.devnull, "w") as quiet:
+            sys.stderr = quiet
+            try:
+                backend = _secure(keyring.get_keyring(), secret, refuse_plaintext)
+            finally:
+                sys.stderr = stderr
         return action(backend), backend
 
     try:
@@ -180,6 +189,7 @@ def _call_keyring(
     except KeyringUnavailable:
         raise
     except bounded.DeadlineExceeded as exc:
+        sys.stderr = stderr  # discovery may still hang, its stderr swapped
         raise KeyringUnavailable(
             f"the keyring did not answer within {KEYRING_TIMEOUT_SECONDS:g} s "
             "(locked, or the Secret Service is not responding)",
