@@ -106,7 +106,7 @@ FAULTS = {
     "writable by others": ("profile.permissions", "chmod 600"),
     "legacy config": ("config.legacy", "codex-cf setup"),
     "token missing": ("token.cloudflare", "codex-cf token set"),
-    "no keyring": ("keyring.backend", "keyrings.alt"),
+    "no keyring": ("keyring.backend", "pass init"),
     "rc export": ("shell.rc_exports", "codex-cf token import"),
 }
 
