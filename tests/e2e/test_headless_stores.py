@@ -130,13 +130,20 @@ def _login_session(script: str, stdin_text: str | None, cwd: Path) -> subprocess
         shutil.rmtree(runtime, ignore_errors=True)
 
 
-def test_private_secret_service_recipe_with_the_real_codex(codex, project, gateway, home) -> None:
+def test_private_secret_service_recipe_with_the_real_codex(codex, project, headless, home) -> None:
     token = fake_token()
-    first = _login_session(
-        "codex-cf token set --stdin\ncodex-cf exec --skip-git-repo-check hi\n", token, project
-    )
-    assert "keyring.backends.SecretService.Keyring" in first.stderr, first.stderr[-2000:]
-    _codex_turn_used(gateway, token, first)
+    # The agent also asks the Secret Service itself: its D-Bus connection is refused.
+    lookup = 'secret-tool lookup service codex-cf username cloudflare-aig; echo "lookup: $?"'
+    with FakeGateway(profiles.ACCOUNT, "headless", f"{COMMAND}; {lookup}") as gateway:
+        profiles.write(home.profile(), profiles.with_base_url(gateway.base_url))
+        first = _login_session(
+            "codex-cf token set --stdin\ncodex-cf exec --skip-git-repo-check hi\n", token, project
+        )
+        assert "keyring.backends.SecretService.Keyring" in first.stderr, first.stderr[-2000:]
+        _codex_turn_used(gateway, token, first)
+        (output,) = gateway.tool_outputs
+        assert "lookup: " in output
+        assert "lookup: 0" not in output
     keyrings = list((home.home / ".local" / "share" / "keyrings").glob("*.keyring"))
     assert keyrings, "gnome-keyring kept no keyring file in the HOME"
     for path in keyrings:
@@ -146,3 +153,19 @@ def test_private_secret_service_recipe_with_the_real_codex(codex, project, gatew
         profiles.write(home.profile(), profiles.with_base_url(again.base_url))
         second = _login_session("codex-cf exec --skip-git-repo-check hi\n", None, project)
         _codex_turn_used(again, token, second)
+
+
+def test_the_agent_cannot_read_the_pass_store(codex, project, home, pass_store) -> None:
+    """Codex's default sandbox: the agent's `pass show` gets nothing (gpg-agent is out of reach)."""
+    token = fake_token()
+    assert run_codex_cf("token", "set", "--stdin", stdin_text=token).returncode == 0
+    command = 'pass show python-keyring/codex-cf/cloudflare-aig; echo "pass status: $?"'
+    with FakeGateway(profiles.ACCOUNT, "headless", command) as gateway:
+        profiles.write(home.profile(), profiles.with_base_url(gateway.base_url))
+        done = run_codex_cf("exec", "--skip-git-repo-check", "hi", cwd=str(project), timeout=180)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert gateway.wait_for_turn(0), "Codex never sent the command's output back"
+        (output,) = gateway.tool_outputs
+    assert_absent(token, output, where="the agent's command output")
+    assert "pass status: " in output
+    assert "pass status: 0" not in output, output[-600:]
