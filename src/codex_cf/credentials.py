@@ -56,7 +56,6 @@ PLAINTEXT_BACKENDS = frozenset(
     }
 )
 _ABSENT_BACKENDS = ("keyring.backends.fail.", "keyring.backends.null.")
-SECURE_STORE_HELP = "README: Without a desktop keyring"
 UNLOCK_COMMAND = (
     'bash -c \'read -rsp "Keyring password: " p; printf %s "$p"\' | '
     "gnome-keyring-daemon --replace --daemonize --unlock --components=secrets"
@@ -99,8 +98,8 @@ def store_options(secret: Secret) -> str:
     service = "" if all(map(shutil.which, tools)) else "apt install gnome-keyring dbus, then "
     return (
         f"store it with pass ({'; '.join(steps)}), or in a Secret Service for this login "
-        f"({service}dbus-run-session -- $SHELL, then unlock it), see {SECURE_STORE_HELP}; "
-        f"or set {SECRET_VARIABLE[secret]} for this run"
+        f"({service}dbus-run-session -- $SHELL, then unlock it), see the README's "
+        f"'Without a desktop keyring'; or set {SECRET_VARIABLE[secret]} for this run"
     )
 
 

@@ -204,7 +204,8 @@ def check_keyring(secrets: list[Secret]) -> Check:
         Status.WARN,
         f"keyring backend {backend}: codex-cf does not know it, so it cannot vouch that it "
         "keeps the token encrypted",
-        f"use it only if it does; known stores: {credentials.SECURE_STORE_HELP}",
+        "if it may keep it in plain text, switch to a store codex-cf knows "
+        "(README: Where the token is kept)",
     )
 
 
