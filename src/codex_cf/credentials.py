@@ -126,8 +126,7 @@ def _plaintext_remedy(backend: str, secret: Secret, environ: Mapping[str, str]) 
             top = backend.partition(".")[0]
             package = "keyrings.alt" if backend.startswith("keyrings.alt.") else top
             undo = package_command("uninstall", package)
-    then = store_options(secret)
-    return f"{undo} (codex-cf token delete first removes what it holds); then {then}"
+    return f"{undo}, then {store_options(secret)}"
 
 
 def _secure(backend: Any, secret: Secret, refuse_plaintext: bool) -> Any:
