@@ -131,6 +131,9 @@ def group() -> None:
 @click.option("--no-token", is_flag=True, help="Do not ask for or store a token.")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing; fail naming what is missing.")
 @click.option("--dry-run", is_flag=True, help="Show the change; write nothing.")
+@click.option(
+    "--offline", is_flag=True, help="Do not check the token and the gateway with Cloudflare."
+)
 def setup(**options: object) -> int:
     """Create, update or repair the gateway profile."""
     module = _command_module("setup")

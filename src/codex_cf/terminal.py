@@ -51,8 +51,11 @@ def confirm(question: str, default: bool = True) -> bool:
 
 
 def ask_secret(question: str) -> str:
-    """A hidden prompt: nothing typed is echoed."""
-    return getpass.getpass(f"{question}: ", stream=sys.stderr)
+    """A hidden prompt: nothing typed is echoed. Ctrl-D is walking away, as in `ask`."""
+    try:
+        return getpass.getpass(f"{question}: ", stream=sys.stderr)
+    except EOFError:
+        raise KeyboardInterrupt from None
 
 
 def read_secret_from_stdin(what: str) -> str:
