@@ -211,7 +211,8 @@ def gateway_settings(
     if code == 403:
         return GatewayLookup(
             GatewayStatus.FORBIDDEN,
-            f"the token may not read the {name}: it needs the AI Gateway Read permission ({said})",
+            f"the token may not read the {name}: "
+            f"it needs the AI Gateway - Read permission ({said})",
             http_status=code,
         )
     if code in (400, 404):

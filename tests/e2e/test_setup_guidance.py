@@ -96,3 +96,17 @@ def test_the_plain_text_export_is_offered_for_import(home, api) -> None:
     assert finish(child) == 0
     assert_absent(token, child.before or "")
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
+
+
+def test_doctor_shows_what_it_waits_for(home, stand_in, monkeypatch) -> None:
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    with FakeCloudflareApi(user_tokens={token: "active"}, delay=3) as fake:
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        url = fake.gateway_url(profiles.ACCOUNT, "default")
+        profiles.write(home.profile(), profiles.with_base_url(url))
+        child = spawn("doctor")
+        child.expect_exact("Codex found")  # the local checks come first, at once
+        child.expect_exact("token verify: waiting for an answer")
+        child.expect_exact("token verify: Cloudflare says the token is active")
+        finish(child)
