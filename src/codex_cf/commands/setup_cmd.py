@@ -464,7 +464,9 @@ def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> 
     plan.rc_exports += [f"{e.path}:{e.line}" for e in found]
     where = ", ".join(plan.rc_exports)
     terminal.say(f"${variable} comes from a plain-text export in {where}.")
-    if interactive and terminal.confirm(
+    if credentials.get(plan.profile, secret) == value:
+        terminal.say("  The keyring holds the same token already: delete that line.")
+    elif interactive and terminal.confirm(
         f"Import it into the keyring for profile {plan.profile!r}?", default=True
     ):
         plan.secrets[secret] = value
@@ -515,8 +517,10 @@ def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
     new = Secret.CLOUDFLARE in plan.secrets
     coordinates = profile_rules.gateway_coordinates(plan.desired.base_url)
     account = coordinates[0] if coordinates else None
-    terminal.say("Checking the token with Cloudflare...")
-    verdict = cloudflare_api.verify_token(token, account)
+    verdict = terminal.run_with_progress(
+        "token verify: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.verify_token(token, account),
+    )
     status = cloudflare_api.TokenStatus
     if verdict.status is status.UNREACHABLE:
         check = profile_facts.command_for(plan.profile, "doctor")
@@ -526,7 +530,7 @@ def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
     if verdict.status is not status.ACTIVE:
         _token_refused(plan, verdict, new, account)
         return
-    terminal.say(f"✓ {verdict.detail}")
+    terminal.say(f"✓ token verify: {verdict.detail}")
     if coordinates:
         _check_gateway(plan, token, *coordinates)
 
@@ -555,7 +559,10 @@ def _token_refused(plan: Plan, verdict: Any, new: bool, account: str | None) -> 
 def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
     from codex_cf import cloudflare_api
 
-    found = cloudflare_api.gateway_settings(token, account, gateway)
+    found = terminal.run_with_progress(
+        "gateway settings: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.gateway_settings(token, account, gateway),
+    )
     status = cloudflare_api.GatewayStatus
     again = profile_facts.command_for(plan.profile, "setup")
     if found.status is status.MISSING:
@@ -602,7 +609,7 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
             "Unified Billing requests; nothing was written",
             f"{again} --billing byok (keys stored in Cloudflare), or --billing own-key",
         )
-    terminal.say(f"✓ {found.detail}")
+    terminal.say(f"✓ gateway settings: {found.detail}")
 
 
 def _write(plan: Plan) -> None:
@@ -684,7 +691,7 @@ def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     return plan
 
 
-def execute(options: SetupOptions, interactive: bool) -> int:
+def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -> int:
     profile = profile_facts.resolve_name(options.profile)
     try:
         plan = _prepare(options, profile, interactive)
@@ -709,7 +716,8 @@ def execute(options: SetupOptions, interactive: bool) -> int:
     changed_at = time.time()
     commit(plan)
     _report_sessions(profile, changed_at)
-    _next_steps(profile)
+    if next_steps:
+        _next_steps(profile)
     return int(ExitStatus.OK)
 
 
@@ -731,7 +739,7 @@ def repair_for_launch(report: profile_rules.Report) -> profile_facts.ProfileFact
         failure = report.first_failure()
         assert failure is not None
         raise ProfileNotCurrent(f"profile {report.profile!r} is not usable", failure.fix)
-    execute(SetupOptions(profile=report.profile), interactive=True)
+    execute(SetupOptions(profile=report.profile), interactive=True, next_steps=False)
     outcome = profile_rules.current_facts(report.profile)
     if isinstance(outcome, profile_facts.ProfileFacts):
         terminal.say("Starting Codex.")
