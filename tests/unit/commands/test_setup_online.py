@@ -212,3 +212,16 @@ def test_an_unreachable_keyring_leaves_the_profile_as_it_was(home, api) -> None:
     assert "fix:" in done.stderr
     assert home.profile().read_bytes() == before
     assert_absent(token, done.stdout, done.stderr)
+
+
+def test_a_keyring_that_does_not_answer_says_so_and_changes_nothing(home) -> None:
+    profiles.write(home.profile())
+    before = home.profile().read_bytes()
+    token = fake_token()
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "helpers.keyrings.HangingKeyring"}
+    done = run_codex_cf(
+        "setup", "--gateway", "other", "--offline", "--token-stdin", stdin_text=token, env=env
+    )
+    assert done.returncode == ExitStatus.KEYRING_UNAVAILABLE, done.stderr
+    assert "did not answer within 5 s" in done.stderr
+    assert home.profile().read_bytes() == before
