@@ -143,15 +143,15 @@ _DASHBOARD_ACCOUNT = re.compile(r"dash\.cloudflare\.com/([0-9a-fA-F]{32})(?:[/?#
 _BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
 
 ACCOUNT_ID_HELP = (
-    "The account ID is the 32 hexadecimal characters in the dashboard's address "
-    "(https://dash.cloudflare.com/<account ID>/...): paste that address or the ID. "
-    "It is also under Account home > your account's ... menu > Copy account ID, "
-    "and in `wrangler whoami`."
+    "Your account ID is the 32 hex characters in the dashboard's address,\n"
+    "https://dash.cloudflare.com/<account ID>/... (paste the whole address if you like);\n"
+    "`wrangler whoami` shows it too."
 )
 TOKEN_HELP = (
-    "Create the token at https://dash.cloudflare.com/profile/api-tokens > Create Token > "
-    "Create Custom Token, with the account permissions AI Gateway - Run (to send requests "
-    "through the gateway) and AI Gateway - Read (so codex-cf can check the gateway's settings)."
+    "Create the token at https://dash.cloudflare.com/profile/api-tokens:\n"
+    "Create Token > Create Custom Token, with the account permissions AI Gateway - Run\n"
+    "(to send requests) and AI Gateway - Read (so codex-cf can check the gateway).\n"
+    "A pasted 'Bearer <token>' works too."
 )
 
 
