@@ -134,6 +134,18 @@ class Plan:
     # would carry: setup may follow what Cloudflare says about the gateway.
     may_adopt_auth: bool = False
 
+    _previous: dict[Secret, str | None] | None = None
+
+    def previous_secrets(self) -> dict[Secret, str | None]:
+        """What the keyring holds now for the secrets setup will store, read once.
+
+        Read before the diff is shown, so an unusable keyring stops setup
+        before anyone confirms a change it cannot finish.
+        """
+        if self._previous is None:
+            self._previous = {s: credentials.get(self.profile, s) for s in self.secrets}
+        return self._previous
+
     @property
     def changes_files(self) -> bool:
         return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
@@ -626,12 +638,8 @@ def _write(plan: Plan) -> None:
 
 
 def commit(plan: Plan, write_files: bool = True) -> None:
-    """Store the secrets, then write the files; a failure puts the previous secrets back.
-
-    Reading the previous secrets first means an unusable keyring stops setup
-    before anything changed.
-    """
-    previous = {secret: credentials.get(plan.profile, secret) for secret in plan.secrets}
+    """Store the secrets, then write the files; a failure puts the previous secrets back."""
+    previous = plan.previous_secrets()
     stored: list[tuple[Secret, str]] = []
     try:
         for secret, value in plan.secrets.items():
@@ -687,6 +695,7 @@ def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     plan = build_plan(options, profile, interactive)
     if not options.dry_run:
         _collect_secrets(plan, options, interactive)
+        plan.previous_secrets()
         check_with_cloudflare(plan, options)
     return plan
 
