@@ -19,6 +19,10 @@ Answers follow what Cloudflare documents or users observed:
   2009, ...}]}` (docs PR cloudflare-docs#31050; the shape of an observed error 2001);
   past that the provider answers: a model list for a known key, else OpenAI's own 401.
 
+Faults: `delay` (slow), `trickle` (a body that never ends), `outage` (503), `redirect_to`,
+and `gather` (answers only requests that arrive together). For an unreachable API, point
+the client at the fake after its `with` block: the port then refuses connections.
+
 Configured per test, on construction or later through the attributes. Each request
 is recorded with a digest of its credentials, never their values.
 """
