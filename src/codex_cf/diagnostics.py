@@ -209,7 +209,7 @@ def check_keyring(secrets: list[Secret]) -> Check:
     )
 
 
-def check_rc_exports(variables: list[str]) -> list[Check]:
+def check_rc_exports(variables: list[str], profile: str) -> list[Check]:
     from codex_cf import shells
 
     found = shells.find_exports(variables, paths.home())
@@ -220,7 +220,8 @@ def check_rc_exports(variables: list[str]) -> list[Check]:
             "shell.rc_exports",
             Status.FAIL,
             f"{e.path}:{e.line} exports ${e.variable} in plain text, readable by every program",
-            "delete that line (codex-cf token import moves the value into the keyring first)",
+            f"delete that line ({profile_facts.command_for(profile, 'token import')} "
+            "moves the value into the keyring first)",
         )
         for e in found
     ]
@@ -244,43 +245,62 @@ def check_sessions(profile: str) -> Check:
     )
 
 
-def check_token_verify(token: str, account_id: str | None) -> Check:
+def check_token_verify(token: str, account_id: str | None, profile: str) -> Check:
     from codex_cf import cloudflare_api
 
     verdict = cloudflare_api.verify_token(token, account_id)
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
-        return Check(
-            "token.verify", Status.OK, f"Cloudflare says the token is active ({verdict.detail})"
-        )
-    fix = "create a new token in the Cloudflare dashboard, then codex-cf token set"
+        return Check("token.verify", Status.OK, f"token verify: {verdict.detail}")
+    message = f"token verify: {verdict.detail}"
     if verdict.status is cloudflare_api.TokenStatus.UNREACHABLE:
+        again = profile_facts.command_for(profile, "token verify")
         return Check(
-            "token.verify", Status.FAIL, verdict.detail, "check the network, or use --offline"
+            "token.verify", Status.FAIL, message, f"check the network, then {again} (or --offline)"
         )
-    return Check("token.verify", Status.FAIL, verdict.detail, fix)
+    fix = (
+        "create a new token in the Cloudflare dashboard (AI Gateway - Run), then "
+        + credentials.set_command(profile, Secret.CLOUDFLARE)
+    )
+    return Check("token.verify", Status.FAIL, message, fix)
 
 
 def check_gateway_settings(
-    token: str, account_id: str, gateway: str, billing: Billing, sends_header: bool
+    token: str,
+    account_id: str,
+    gateway: str,
+    *,
+    billing: Billing,
+    sends_header: bool,
+    profile: str,
 ) -> Check:
     from codex_cf import cloudflare_api
 
     found = cloudflare_api.gateway_settings(token, account_id, gateway)
-    setup = "codex-cf setup"
-    if found.status is cloudflare_api.GatewayStatus.FORBIDDEN:
+    setup = profile_facts.command_for(profile, "setup")
+    status = cloudflare_api.GatewayStatus
+    message = f"gateway settings: {found.detail}"
+    if found.status is status.FORBIDDEN:
         return Check(
-            "gateway.settings", Status.SKIP, found.detail, "add AI Gateway Read to the token"
+            "gateway.settings",
+            Status.SKIP,
+            message,
+            f"give the token AI Gateway - Read; if it has it, check the account ID ({setup})",
         )
-    if found.status is cloudflare_api.GatewayStatus.MISSING:
+    if found.status is status.MISSING:
         return Check(
             "gateway.settings",
             Status.FAIL,
-            found.detail,
-            f"create the gateway in the dashboard, or {setup} --gateway SLUG",
+            message,
+            f"create the gateway in the dashboard, or check the slug and the account ID: "
+            f"{setup} --account-id ID --gateway SLUG",
         )
-    if found.status is not cloudflare_api.GatewayStatus.FOUND:
+    if found.status is status.INVALID:
+        fix = credentials.set_command(profile, Secret.CLOUDFLARE)
+        return Check("gateway.settings", Status.FAIL, message, f"store a valid token: {fix}")
+    if found.status is not status.FOUND:
+        again = profile_facts.command_for(profile, "doctor")
         return Check(
-            "gateway.settings", Status.FAIL, found.detail, "check the network, or use --offline"
+            "gateway.settings", Status.FAIL, message, f"check the network, then {again} again"
         )
     if found.authentication and not sends_header:
         return Check(
@@ -299,7 +319,7 @@ def check_gateway_settings(
             "to Unified Billing requests",
             f"{setup} --billing byok (keys stored in Cloudflare) or --billing own-key",
         )
-    return Check("gateway.settings", Status.OK, found.detail)
+    return Check("gateway.settings", Status.OK, message)
 
 
 def gateway_headers(
@@ -315,7 +335,9 @@ def gateway_headers(
     return headers
 
 
-def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: Billing) -> Check:
+def check_gateway_reachable(
+    base_url: str, headers: Mapping[str, str], billing: Billing, profile: str
+) -> Check:
     """The gateway's own checks passed; past them only an own key is the provider's business.
 
     Under Unified Billing and BYOK the gateway forwards a model list to the
@@ -326,20 +348,30 @@ def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: 
     try:
         probe = cloudflare_api.probe_gateway(base_url, headers)
     except ValueError as error:  # a header value HTTP cannot carry: a malformed secret
-        return Check("gateway.reachable", Status.FAIL, str(error), "codex-cf token status")
+        fix = profile_facts.command_for(profile, "token status")
+        return Check("gateway.reachable", Status.FAIL, f"gateway reachable: {error}", fix)
+    message = f"gateway reachable: {probe.detail}"
     if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
         if probe.provider_rejected and billing is Billing.OWN_KEY:
             return Check(
                 "gateway.reachable",
                 Status.FAIL,
-                f"{probe.detail}: OpenAI refused your key",
-                "codex-cf token set --which openai",
+                f"{message}: OpenAI refused your key",
+                credentials.set_command(profile, Secret.OPENAI),
             )
-        return Check("gateway.reachable", Status.OK, probe.detail)
+        return Check("gateway.reachable", Status.OK, message)
     if probe.status is cloudflare_api.ProbeStatus.AUTH_REJECTED:
-        return Check("gateway.reachable", Status.FAIL, probe.detail, "codex-cf token verify")
+        return Check(
+            "gateway.reachable",
+            Status.FAIL,
+            message,
+            profile_facts.command_for(profile, "token verify"),
+        )
     return Check(
-        "gateway.reachable", Status.FAIL, probe.detail, "check the network and the base_url"
+        "gateway.reachable",
+        Status.FAIL,
+        message,
+        f"check the network and the base_url ({profile_facts.command_for(profile, 'setup')})",
     )
 
 

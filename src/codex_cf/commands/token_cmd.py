@@ -121,7 +121,11 @@ def verify(profile_option: str | None) -> int:
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
         raise credentials.missing_error(profile, Secret.CLOUDFLARE)
-    verdict = cloudflare_api.verify_token(resolved.value, _account_id(profile))
+    token, account = resolved.value, _account_id(profile)
+    verdict = terminal.run_with_progress(
+        "token verify: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.verify_token(token, account),
+    )
     source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
@@ -131,7 +135,8 @@ def verify(profile_option: str | None) -> int:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
         raise TokenInvalid(f"{verdict.detail} {source}", f"check the token, then {fix}")
-    raise ApiUnreachable(verdict.detail, "check the network, then run codex-cf token verify again")
+    again = profile_facts.command_for(profile, "token verify")
+    raise ApiUnreachable(verdict.detail, f"check the network, then run {again} again")
 
 
 def import_token(profile_option: str | None, secret: Secret) -> int:

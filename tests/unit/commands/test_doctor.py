@@ -237,7 +237,7 @@ def test_missing_permission_skips_the_gateway_check(online, set_up, capsys) -> N
     _, checks = checks_of(capsys)
     fake.__exit__(None, None, None)
     assert checks["gateway.settings"]["status"] == "skip"
-    assert "AI Gateway Read" in str(checks["gateway.settings"]["fix"])
+    assert "AI Gateway - Read" in str(checks["gateway.settings"]["fix"])
 
 
 def test_output_never_contains_the_token(set_up, home) -> None:
@@ -250,3 +250,43 @@ def test_colours_only_on_a_terminal(set_up) -> None:
     done = run_codex_cf("doctor", "--offline")
     assert "\033[" not in done.stdout
     assert "✓" in done.stdout
+
+
+def test_network_checks_run_at_once(online, set_up, capsys) -> None:
+    # The fake answers none of the three until all three have arrived.
+    fake = online(
+        user_tokens={set_up: "active"},
+        gateways={(profiles.ACCOUNT, "default"): {}},
+        gather=3,
+    )
+    _, checks = checks_of(capsys)
+    fake.__exit__(None, None, None)
+    for check_id in ("token.verify", "gateway.settings", "gateway.reachable"):
+        assert checks[check_id]["status"] == "ok", checks[check_id]
+
+
+def test_each_network_failure_names_its_check(online, set_up, capsys) -> None:
+    fake = online(outage=True)
+    doctor.run(DoctorOptions())
+    out = capsys.readouterr().out
+    fake.__exit__(None, None, None)
+    failures = [line for line in out.splitlines() if line.startswith("✗")]
+    assert len(failures) == len(set(failures))
+    for name in ("token verify:", "gateway settings:", "gateway reachable:"):
+        assert any(line.startswith(f"✗ {name}") for line in failures), name
+
+
+def test_fixes_name_the_profile(home, stand_in, capsys, monkeypatch) -> None:
+    token = fake_token()
+    credentials.store("work", Secret.CLOUDFLARE, token)
+    (home.home / ".bashrc").write_text(f"export CLOUDFLARE_API_KEY={token}\n")
+    with FakeCloudflareApi() as fake:  # knows neither the token nor the gateway
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        url = fake.gateway_url(profiles.ACCOUNT, "default")
+        profiles.write(home.profile("work"), profiles.with_base_url(url))
+        status, checks = checks_of(capsys, profile="work")
+    assert status == 1
+    assert checks["token.verify"]["fix"].endswith("codex-cf token set --profile work")
+    assert "--profile work" in str(checks["gateway.settings"]["fix"])
+    assert "network" not in str(checks["gateway.settings"]["fix"])
+    assert "token import --profile work" in str(checks["shell.rc_exports"]["fix"])
