@@ -33,6 +33,7 @@ def collect(profile: str, offline: bool) -> list[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     checks += profile_checks
     checks += diagnostics.check_auth_mode(report)
+    checks.append(diagnostics.check_sandbox(profile, report.facts))
     keyring = diagnostics.check_keyring()
     checks.append(keyring)
     facts = report.facts
