@@ -175,7 +175,9 @@ def check_tokens(
     values = {}
     for secret in secrets:
         check_id = f"token.{secret.value}"
-        if not keyring_usable and not os.environ.get(SECRET_VARIABLE[secret]):
+        if not keyring_usable and not credentials.from_environment(
+            os.environ, SECRET_VARIABLE[secret]
+        ):
             message = f"{SECRET_LABEL[secret]}: not checked, the keyring is not usable"
             checks.append(Check(check_id, Status.SKIP, message))
             continue

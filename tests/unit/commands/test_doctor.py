@@ -127,6 +127,17 @@ def test_each_fault_alone_is_reported_with_its_fix(
     assert others == set()
 
 
+def test_a_blank_variable_is_no_token_for_doctor(home, stand_in, capsys, monkeypatch) -> None:
+    profiles.write(home.profile())
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", " \n")
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["token.cloudflare"]["status"] == "fail"
+    assert checks["token.cloudflare"]["fix"] == "codex-cf token set"
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["token.cloudflare"]["message"].endswith("found in the keyring")
+
+
 def test_rc_export_names_file_and_line_never_the_value(set_up, home, capsys) -> None:
     secret = fake_token()
     (home.home / ".bashrc").write_text(f"# mine\nexport CLOUDFLARE_API_KEY={secret}\n")
