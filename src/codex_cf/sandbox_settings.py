@@ -69,9 +69,8 @@ class Sandbox:
         """The change that keeps the agent away from the keyring, for this profile only."""
         if self.full_access:
             return (
-                f'set sandbox_mode = "{WORKSPACE_WRITE}" in {profile_file} (Codex then asks '
-                "before a command leaves the sandbox), or accept that the agent can read your "
-                "keyring"
+                f'set sandbox_mode = "{WORKSPACE_WRITE}" in {profile_file}, or accept that '
+                "the agent can read your keyring"
             )
         if self.network_open:
             return (

@@ -33,6 +33,8 @@ def test_bare_machine_passes_with_a_throwaway_profile(real_codex_env, home) -> N
         "self_test.path",
         "self_test.authorization",
         "self_test.hidden",
+        "self_test.environ",
+        "self_test.keyring",
         "self_test.finished",
     ):
         assert checks[check_id]["status"] == "ok", checks[check_id]
@@ -147,6 +149,19 @@ def _add_to_profile(path, text: str) -> None:
         path.write_text(current + "\n" + text)
     else:
         path.write_text(text + current)
+
+
+def test_a_throwaway_run_still_uses_your_config_toml(real_keyring, real_codex_env, home) -> None:
+    """No token of yours in the keyring to find, but the bus is open to the agent: say so."""
+    (home.codex_home / "config.toml").write_text(NETWORK)
+    status, checks, _ = self_test(real_codex_env)
+    assert "throwaway" in checks["self_test.setting"]["message"]
+    check = checks["self_test.keyring"]
+    assert check["status"] == "warn", check
+    assert "Secret Service" in check["message"]
+    assert "network_access = false" in check["fix"]
+    assert status == 0  # a warning: nothing of yours was read
+    assert [p.name for p in home.codex_home.iterdir()] == ["config.toml"]
 
 
 @pytest.mark.parametrize("mode", ["env", "command"])
