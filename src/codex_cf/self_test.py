@@ -69,8 +69,8 @@ class Setting:
 
     @property
     def sandbox(self) -> sandbox_settings.Sandbox:
-        """The user's effective settings, read from their own files (the copies match)."""
-        return sandbox_settings.for_profile(self.profile)
+        """The effective settings of the copies Codex ran with (the user's own)."""
+        return sandbox_settings.for_profile(self.profile, self.environ)
 
     def sandbox_fix(self) -> str:
         return self.sandbox.fix(paths.profile_path(self.profile))
