@@ -40,6 +40,7 @@ from codex_cf.constants import (
     BEARER_PREFIX,
     DEFAULT_PROFILE,
     GATEWAY_AUTH_HEADER,
+    KEYRING_SERVICE,
     SECRET_VARIABLE,
     AuthMode,
     Billing,
@@ -85,9 +86,9 @@ def _digest(value: str) -> str:
 # passes it through unchanged. Each line counts token digests, never shows a token.
 _PROBE = """
 import glob, hashlib, subprocess, sys
-py, marker, probe, profile, digests = sys.argv[1:6]
+py, marker, probe, profile, digests, service = sys.argv[1:7]
 digests = set(digests.split(","))
-usernames, whiches = sys.argv[6].split(","), sys.argv[7].split(",")
+usernames, options = sys.argv[7].split(","), sys.argv[8].split(",")
 def n(text):
     return sum(hashlib.sha256(v.encode()).hexdigest()[:16] in digests for v in text.splitlines())
 def out(argv):
@@ -103,12 +104,12 @@ for path in glob.glob("/proc/[0-9]*/environ"):
         continue
     held += n(chr(10).join(v.partition("=")[2] for v in values)) > 0
 print(marker, held)
-found = [out(["secret-tool", "lookup", "service", "codex-cf", "username", u]) for u in usernames]
+found = [out(["secret-tool", "lookup", "service", service, "username", u]) for u in usernames]
 print(probe, "secret-tool", "-" if None in found else n(str().join(found)))
 code = "import sys, keyring; print(keyring.get_password(sys.argv[1], sys.argv[2]) or str())"
-found = [out([py, "-c", code, "codex-cf", u]) for u in usernames]
+found = [out([py, "-c", code, service, u]) for u in usernames]
 print(probe, "keyring", n(str().join(v or str() for v in found)))
-which = [[] if w == "cloudflare" else ["--which", w] for w in whiches]
+which = [[o] if o else [] for o in options]
 found = [out([py, "-m", "codex_cf", "token", "print", "--profile", profile, *w]) for w in which]
 print(probe, "token-print", n(str().join(v or str() for v in found)))
 try:
@@ -140,8 +141,9 @@ def agent_command(
         PROBE_MARKER,
         profile,
         digests,
+        KEYRING_SERVICE,
         ",".join(credentials.keyring_username(profile, s) for s in secrets),
-        ",".join(s.value for s in secrets),
+        ",".join("" if s is Secret.CLOUDFLARE else f"--which={s.value}" for s in secrets),
     ]
     return f"printenv {' '.join(variables)}; {' '.join(shlex.quote(a) for a in argv)}"
 
