@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -150,6 +151,14 @@ def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Che
             f"{sandbox.describe()}: the agent's commands run as you and can read the token "
             f"from {reach}",
             fix,
+        )
+    if sys.platform != "linux":
+        return Check(
+            "sandbox.reach",
+            Status.SKIP,
+            f"{sandbox.describe()}: what the agent's commands can reach in Codex's sandbox was "
+            f"measured on Linux, not on {sys.platform}",
+            "codex-cf doctor --self-test",
         )
     if sandbox.network_open:
         return Check(

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from codex_cf import credentials
+from codex_cf import credentials, diagnostics
+from codex_cf.checks import Status
 from codex_cf.commands import doctor
 from codex_cf.commands.doctor import DoctorOptions
 from codex_cf.constants import Secret
@@ -125,6 +126,16 @@ def test_each_fault_alone_is_reported_with_its_fix(
     if fault == "no keyring":
         others -= {"token.cloudflare"}  # without a keyring the token cannot be read either
     assert others == set()
+
+
+def test_elsewhere_than_linux_the_sandbox_is_not_vouched_for(home, monkeypatch) -> None:
+    """Codex's sandbox was measured on Linux; elsewhere doctor claims nothing it has not seen."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    check = diagnostics.check_sandbox("cloudflare-aig", None)
+    assert check.status is Status.SKIP
+    assert check.fix == "codex-cf doctor --self-test"
+    (home.codex_home / "config.toml").write_text(FULL_ACCESS)
+    assert diagnostics.check_sandbox("cloudflare-aig", None).status is Status.WARN
 
 
 def test_a_blank_variable_is_no_token_for_doctor(home, stand_in, capsys, monkeypatch) -> None:
