@@ -3,7 +3,8 @@ gateway on 127.0.0.1 — free, and nothing leaves the machine.
 
 It proves what changes silently when Codex updates: Codex honours the
 profile (it does not fall back to OpenAI), the token reaches the gateway,
-and the agent's commands cannot read it. The user's files are not changed:
+and what the agent's commands can reach under the user's own sandbox
+settings (every way an agent would try). The user's files are not changed:
 Codex runs on a temporary copy of the profile and config.toml whose only
 difference is the base URL, in a temporary CODEX_HOME that is deleted after.
 """
