@@ -285,6 +285,15 @@ def current_backend() -> str:
     return secret_service.backend_name(backend)
 
 
+def from_environment(environ: Mapping[str, str], variable: str) -> str | None:
+    """A token variable as codex-cf reads it: stripped, and blank counts as unset.
+
+    One rule for the launch, `token` and doctor, so a stray space or newline
+    neither hides the keyring token nor reaches the gateway.
+    """
+    return environ.get(variable, "").strip() or None
+
+
 class Resolved(NamedTuple):
     value: str | None
     source: str  # "environment" | "keyring" | "none"
@@ -293,7 +302,7 @@ class Resolved(NamedTuple):
 def resolve(profile: str, secret: Secret, environ: Mapping[str, str] | None = None) -> Resolved:
     """The token codex-cf would use: the environment variable wins, then the keyring."""
     env = os.environ if environ is None else environ
-    from_env = env.get(SECRET_VARIABLE[secret], "").strip()
+    from_env = from_environment(env, SECRET_VARIABLE[secret])
     if from_env:
         return Resolved(from_env, "environment")
     stored = get(profile, secret, env)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from codex_cf import (
     paths,
     profile_facts,
     profile_rules,
+    sandbox_settings,
     sessions,
 )
 from codex_cf.checks import Check, Status
@@ -57,19 +59,6 @@ def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.C
 def check_profile(profile: str) -> tuple[list[Check], profile_rules.Report]:
     report = profile_rules.check(profile)
     return list(report.findings), report
-
-
-def _full_access(document: Mapping[str, Any] | None) -> bool:
-    return bool(document) and document.get("sandbox_mode") == "danger-full-access"  # type: ignore[union-attr]
-
-
-def _base_document() -> dict[str, Any] | None:
-    import tomllib
-
-    try:
-        return tomllib.loads(paths.base_config_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _run_auth_command(provider: Mapping[str, Any]) -> Check:
@@ -121,23 +110,11 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
         return []
     provider = profile_rules.provider_table(report.document) or {}
     checks = []
-    full_access = _full_access(report.document) or _full_access(_base_document())
     if facts.auth_mode is AuthMode.ENV:
         message = (
             "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
         )
-        if full_access and facts.exports:
-            checks.append(
-                Check(
-                    "auth.mode",
-                    Status.WARN,
-                    "sandbox_mode = danger-full-access: the agent's commands can read the token "
-                    "from /proc of Codex's own processes",
-                    profile_facts.command_for(report.profile, "setup --auth command"),
-                )
-            )
-        else:
-            checks.append(Check("auth.mode", Status.OK, message))
+        checks.append(Check("auth.mode", Status.OK, message))
     else:
         checks.append(
             Check("auth.mode", Status.OK, "auth mode command: Codex asks codex-cf for the token")
@@ -156,6 +133,49 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     return checks
 
 
+def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Check:
+    """What the agent's commands can reach in this profile's effective sandbox settings.
+
+    Both auth modes: whoever can talk to the Secret Service as the user can
+    read the token from it, whichever way Codex gets it.
+    """
+    sandbox = sandbox_settings.for_profile(profile)
+    fix = sandbox.fix(paths.profile_path(profile))
+    if sandbox.full_access:
+        reach = "your keyring (secret-tool, codex-cf token print)"
+        if facts is not None and facts.auth_mode is AuthMode.ENV and facts.exports:
+            reach += " and from /proc of Codex's own processes"
+        return Check(
+            "sandbox.reach",
+            Status.WARN,
+            f"{sandbox.describe()}: the agent's commands run as you and can read the token "
+            f"from {reach}",
+            fix,
+        )
+    if sys.platform != "linux":
+        return Check(
+            "sandbox.reach",
+            Status.SKIP,
+            f"{sandbox.describe()}: what the agent's commands can reach in Codex's sandbox was "
+            f"measured on Linux, not on {sys.platform}",
+            "codex-cf doctor --self-test",
+        )
+    if sandbox.network_open:
+        return Check(
+            "sandbox.reach",
+            Status.WARN,
+            f"{sandbox.describe()}: the agent's commands can reach your keyring over D-Bus "
+            "and read the token (secret-tool, codex-cf token print)",
+            fix,
+        )
+    return Check(
+        "sandbox.reach",
+        Status.OK,
+        f"{sandbox.describe()}: the agent's commands cannot reach your keyring or Codex's "
+        "environment",
+    )
+
+
 def check_tokens(
     profile: str, secrets: list[Secret], keyring_usable: bool
 ) -> tuple[list[Check], dict[Secret, str]]:
@@ -164,7 +184,9 @@ def check_tokens(
     values = {}
     for secret in secrets:
         check_id = f"token.{secret.value}"
-        if not keyring_usable and not os.environ.get(SECRET_VARIABLE[secret]):
+        if not keyring_usable and not credentials.from_environment(
+            os.environ, SECRET_VARIABLE[secret]
+        ):
             message = f"{SECRET_LABEL[secret]}: not checked, the keyring is not usable"
             checks.append(Check(check_id, Status.SKIP, message))
             continue
@@ -192,7 +214,7 @@ def check_keyring(secrets: list[Secret]) -> Check:
     try:
         backend = credentials.current_backend()
     except CodexCfError as error:
-        if all(os.environ.get(v, "").strip() for v in variables):
+        if all(credentials.from_environment(os.environ, v) for v in variables):
             where = ", ".join(f"${v}" for v in variables)
             message = f"keyring not used: the token comes from {where} ({error.message})"
             return Check("keyring.backend", Status.SKIP, message)

@@ -76,11 +76,15 @@ def token_environment(
     environ: Mapping[str, str],
     interactive: bool,
 ) -> dict[str, str]:
-    """The variables to add for Codex: set ones win, the rest come from the keyring."""
+    """The variables to add for Codex: set ones win (sent stripped), the rest come from
+    the keyring."""
     added: dict[str, str] = {}
     values: dict[Secret, str] = {}
     for export in facts.exports:
-        if environ.get(export.variable):
+        given = credentials.from_environment(environ, export.variable)
+        if given is not None:
+            if given != environ[export.variable]:
+                added[export.variable] = given
             continue
         if export.secret not in values:
             values[export.secret] = _secret(profile, export.secret, environ, interactive)

@@ -38,6 +38,7 @@ def collect(profile: str, offline: bool) -> Iterator[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     yield from profile_checks
     yield from diagnostics.check_auth_mode(report)
+    yield diagnostics.check_sandbox(profile, report.facts)
     facts = report.facts
     secrets = list(facts.required) if facts and facts.required else [Secret.CLOUDFLARE]
     keyring = diagnostics.check_keyring(secrets)

@@ -686,7 +686,8 @@ def _report_sessions(profile: str, changed_at: float) -> None:
 
 def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -> SetupOptions:
     """Before asking anything: can the token be kept safely here? If not, say so first."""
-    if options.no_token or options.dry_run or os.environ.get(SECRET_VARIABLE[Secret.CLOUDFLARE]):
+    variable = SECRET_VARIABLE[Secret.CLOUDFLARE]
+    if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
         return options
     try:
         credentials.get(profile, Secret.CLOUDFLARE)

@@ -60,7 +60,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
     variable = SECRET_VARIABLE[secret]
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
-    env_value = os.environ.get(variable, "").strip()
+    env_value = credentials.from_environment(os.environ, variable)
     try:
         backend = credentials.current_backend()
         stored = credentials.get(profile, secret)
@@ -90,7 +90,7 @@ def delete(profile_option: str | None, secret: Secret) -> int:
         )
     else:
         terminal.say(f"No {SECRET_LABEL[secret]} for profile {profile!r} was in the keyring.")
-    if os.environ.get(SECRET_VARIABLE[secret]):
+    if credentials.from_environment(os.environ, SECRET_VARIABLE[secret]):
         terminal.say(f"Note: ${SECRET_VARIABLE[secret]} is still set in this shell and wins.")
     return int(ExitStatus.OK)
 
@@ -145,7 +145,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
 
     profile = profile_facts.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
-    value = os.environ.get(variable, "").strip()
+    value = credentials.from_environment(os.environ, variable)
     if not value:
         raise TokenMissing(
             f"${variable} is not set in this shell, so there is nothing to import",
