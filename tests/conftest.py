@@ -14,6 +14,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 from helpers import real_parts, secret_service, stand_in_codex  # noqa: E402
+from helpers.codex_sessions import CodexSessions  # noqa: E402
 from helpers.keyrings import FILE_ENV  # noqa: E402
 from helpers.secret_service import SecretServiceSession  # noqa: E402
 
@@ -111,6 +112,14 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> stand_in_codex.
     codex = stand_in_codex.install(tmp_path / "bin")
     monkeypatch.setenv("PATH", stand_in_codex.path_with(codex.path.parent))
     return codex
+
+
+@pytest.fixture
+def codex_sessions() -> Iterator[CodexSessions]:
+    """Stand-ins for running Codex sessions, killed after the test."""
+    sessions = CodexSessions()
+    yield sessions
+    sessions.stop()
 
 
 @pytest.fixture
