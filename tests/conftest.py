@@ -29,6 +29,9 @@ _SCRUBBED = (
     "_CODEX_CF_EXEC_PID",
     "XDG_CURRENT_DESKTOP",
     "NO_COLOR",
+    "ZDOTDIR",
+    "ENV",
+    "BASH_ENV",
 )
 
 
@@ -45,9 +48,18 @@ class Home:
         return self.codex_home / f"{name}.config.toml"
 
 
+@pytest.fixture(scope="session")
+def path_without_codex(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return real_parts.path_without_codex(
+        real_parts.MACHINE_PATH, tmp_path_factory.mktemp("path-without-codex")
+    )
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
-    """A fresh HOME, CODEX_HOME and XDG dirs, and a file-backed test keyring."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path_without_codex: str) -> Home:
+    """A fresh HOME, CODEX_HOME and XDG dirs, a file-backed test keyring, no Secret Service,
+    no secrets or shell start-up settings from the developer's environment, and no `codex`
+    on PATH (tests that need Codex ask for the test command's own)."""
     root = tmp_path
     home_dir = root / "home"
     codex_home = home_dir / ".codex"
@@ -60,6 +72,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     monkeypatch.setenv("XDG_DATA_HOME", str(home_dir / ".local" / "share"))
+    monkeypatch.setenv("PATH", path_without_codex)
     for name in _SCRUBBED:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):

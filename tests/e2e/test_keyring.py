@@ -113,7 +113,7 @@ def test_every_doubt_falls_back_to_keyring(recorded, home, monkeypatch, doubt) -
     assert secret_service.lookup(profile, env) is None
 
 
-def test_a_miss_and_a_locked_collection_fall_back(tmp_path, home, monkeypatch) -> None:
+def test_a_miss_and_a_locked_collection_fall_back(tmp_path, home, codex, monkeypatch) -> None:
     session = SecretServiceSession(tmp_path / "own-bus").start()
     try:
         monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.address)
