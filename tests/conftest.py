@@ -136,5 +136,14 @@ def codex_sessions() -> Iterator[CodexSessions]:
 
 
 @pytest.fixture
+def codex_cf_off_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `codex-cf` on PATH, as for a user who runs it by its full path (or a pipx shim
+    PATH does not hold): what Codex runs must then be an absolute path."""
+    folders = os.environ["PATH"].split(os.pathsep)
+    kept = [f for f in folders if f and not (Path(f) / "codex-cf").exists()]
+    monkeypatch.setenv("PATH", os.pathsep.join(kept))
+
+
+@pytest.fixture
 def codex_cf() -> str:
     return real_parts.codex_cf()

@@ -177,6 +177,31 @@ def codex_cf_on_path(monkeypatch) -> None:
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
+def _auth_command(home) -> str:
+    document = tomllib.loads(home.profile().read_text())
+    return document["model_providers"]["cloudflare-ai-gateway"]["auth"]["command"]
+
+
+@pytest.mark.usefixtures("codex_cf_on_path")
+def test_command_mode_writes_the_absolute_path_of_this_codex_cf(home) -> None:
+    setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
+    command = _auth_command(home)
+    assert os.path.isabs(command), command
+    assert os.path.samefile(command, Path(sys.executable).with_name("codex-cf"))
+
+
+@pytest.mark.usefixtures("codex_cf_off_path")
+def test_command_mode_without_codex_cf_on_path_writes_the_one_that_runs(home) -> None:
+    done = run_codex_cf(
+        "setup", "--account-id", ACCOUNT, "--auth", "command", "--no-token", "--yes"
+    )
+    assert done.returncode == 0, done.stderr
+    command = _auth_command(home)
+    assert os.path.isabs(command), command
+    assert os.path.samefile(command, Path(sys.executable).with_name("codex-cf"))
+    assert profile_rules.check("cloudflare-aig").current
+
+
 @pytest.mark.usefixtures("codex_cf_on_path")
 def test_command_mode_profile_of_a_moved_codex_cf_is_repaired(home) -> None:
     setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
