@@ -175,6 +175,26 @@ def test_old_codex_is_refused(home, token, monkeypatch) -> None:
         plan("exec", "hi")
 
 
+@pytest.mark.parametrize("version", ["0.133.9", "0.133.99", "0.99.0", "0.0.1", "0.9.134"])
+def test_every_codex_before_0_134_0_is_refused(home, token, monkeypatch, version) -> None:
+    profiles.write(home.profile())
+    old = stand_in_codex.install(home.root / "old", version=version)
+    monkeypatch.setenv("PATH", str(old.path.parent))
+    with pytest.raises(CodexUnusable, match=r"older than 0\.134\.0"):
+        plan("exec", "hi")
+    assert old.runs() == []
+
+
+@pytest.mark.parametrize(
+    "version", ["0.134.0", "0.134.1", "0.135.0", "0.169.0", "0.1000.0", "1.0.0"]
+)
+def test_codex_0_134_0_and_later_is_accepted(home, token, monkeypatch, version) -> None:
+    profiles.write(home.profile())
+    codex = stand_in_codex.install(home.root / "new", version=version)
+    monkeypatch.setenv("PATH", str(codex.path.parent))
+    assert plan("exec", "hi").executable == str(codex.path)
+
+
 def test_version_is_probed_once_per_binary(home, stand_in, token) -> None:
     profiles.write(home.profile())
     plan("exec", "a")
@@ -216,7 +236,7 @@ def test_exec_replaces_codex_cf_and_passes_the_exit_status(home, stand_in, token
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=120)
     assert process.returncode == status
     (record,) = stand_in.runs()
     assert record["pid"] == process.pid  # same process: exec, not a child
@@ -252,7 +272,7 @@ def test_arguments_reach_codex_byte_for_byte(home, stand_in, token) -> None:
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert process.returncode == 0, process.stderr
