@@ -18,8 +18,18 @@ from pathlib import Path
 
 import psutil
 
+from helpers import real_parts
+
 _SCRIPT = "#!/bin/sh\nsleep 600\n"
 _WAIT = 60.0
+
+
+def _can_sudo() -> bool:
+    try:
+        done = subprocess.run(["sudo", "-n", "true"], capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 class CodexSessions:
@@ -42,6 +52,8 @@ class CodexSessions:
         """Start one and return its PID once it runs the script and its start time has passed."""
         command = [str(self.script), *args]
         if user is not None and os.geteuid() != 0:  # sudo keeps the environment given here
+            if not _can_sudo():
+                real_parts.missing("root or password-less sudo (to run a process as another user)")
             command = ["sudo", "-n", "--preserve-env", "-u", f"#{user}", *command]
             self._sudo = True
             user = None
