@@ -15,6 +15,7 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 from helpers import real_parts, secret_service, stand_in_codex  # noqa: E402
+from helpers.codex_sessions import CodexSessions  # noqa: E402
 from helpers.keyrings import FILE_ENV  # noqa: E402
 from helpers.secret_service import SecretServiceSession  # noqa: E402
 
@@ -29,6 +30,9 @@ _SCRUBBED = (
     "_CODEX_CF_EXEC_PID",
     "XDG_CURRENT_DESKTOP",
     "NO_COLOR",
+    "ZDOTDIR",
+    "ENV",
+    "BASH_ENV",
 )
 
 
@@ -52,9 +56,18 @@ class Home:
         return self.codex_home / f"{name}.config.toml"
 
 
+@pytest.fixture(scope="session")
+def path_without_codex(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return real_parts.path_without_codex(
+        real_parts.MACHINE_PATH, tmp_path_factory.mktemp("path-without-codex")
+    )
+
+
 @pytest.fixture(autouse=True)
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
-    """A fresh HOME, CODEX_HOME and XDG dirs, and a file-backed test keyring."""
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path_without_codex: str) -> Home:
+    """A fresh HOME, CODEX_HOME and XDG dirs, a file-backed test keyring, no Secret Service,
+    no secrets or shell start-up settings from the developer's environment, and no `codex`
+    on PATH (tests that need Codex ask for the test command's own)."""
     root = tmp_path
     home_dir = root / "home"
     codex_home = home_dir / ".codex"
@@ -67,6 +80,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
     monkeypatch.setenv("XDG_DATA_HOME", str(home_dir / ".local" / "share"))
+    monkeypatch.setenv("PATH", path_without_codex)
     for name in _SCRUBBED:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CODEX_CF_API_BASE", REFUSING_API)
@@ -120,6 +134,23 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> stand_in_codex.
     codex = stand_in_codex.install(tmp_path / "bin")
     monkeypatch.setenv("PATH", stand_in_codex.path_with(codex.path.parent))
     return codex
+
+
+@pytest.fixture
+def codex_sessions() -> Iterator[CodexSessions]:
+    """Stand-ins for running Codex sessions, killed after the test."""
+    sessions = CodexSessions()
+    yield sessions
+    sessions.stop()
+
+
+@pytest.fixture
+def codex_cf_off_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `codex-cf` on PATH, as for a user who runs it by its full path (or a pipx shim
+    PATH does not hold): what Codex runs must then be an absolute path."""
+    folders = os.environ["PATH"].split(os.pathsep)
+    kept = [f for f in folders if f and not (Path(f) / "codex-cf").exists()]
+    monkeypatch.setenv("PATH", os.pathsep.join(kept))
 
 
 @pytest.fixture

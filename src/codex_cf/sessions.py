@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from codex_cf import codex_args
+from codex_cf import codex_args, paths
 from codex_cf.errors import UsageError
+
+if TYPE_CHECKING:
+    import psutil
 
 _CODEX_NAMES = ("codex", "codex.js", "codex.exe", "codex.cmd")
 
@@ -36,16 +41,40 @@ def profile_of(cmdline: list[str]) -> str | None:
         return None
 
 
-def running(profile: str, started_before: float | None = None) -> list[Session]:
-    """Codex processes using `profile`, outermost only (the npm wrapper, not its child)."""
+def _same_folder(first: Path, second: Path) -> bool:
+    return os.path.normcase(os.path.realpath(first)) == os.path.normcase(os.path.realpath(second))
+
+
+def _is_ours(process: psutil.Process, codex_home: Path) -> bool:
+    """Run by this user with this CODEX_HOME; unreadable means someone else's."""
     import psutil
 
+    try:
+        if os.name == "nt":
+            if process.username() != psutil.Process().username():
+                return False
+        elif process.uids().real != os.getuid():
+            return False
+        folder = paths.codex_home(process.environ())
+        if not folder.is_absolute():
+            folder = Path(process.cwd(), folder)
+    except psutil.Error:
+        return False
+    return _same_folder(folder, codex_home)
+
+
+def running(profile: str, started_before: float | None = None) -> list[Session]:
+    """This user's Codex processes that use this very profile file: `--profile profile`
+    under the same CODEX_HOME. Outermost only (the npm wrapper, not its child)."""
+    import psutil
+
+    codex_home = paths.codex_home()
     matches: dict[int, Session] = {}
     parents: dict[int, int] = {}
     for process in psutil.process_iter(["pid", "ppid", "cmdline", "create_time"]):
         info = process.info
         cmdline = info.get("cmdline") or []
-        if profile_of(cmdline) != profile:
+        if profile_of(cmdline) != profile or not _is_ours(process, codex_home):
             continue
         started = float(info.get("create_time") or 0)
         if started_before is not None and started >= started_before:

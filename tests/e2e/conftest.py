@@ -12,6 +12,14 @@ from helpers.secret_service import SecretServiceSession
 from helpers.tokens import Withheld, fake_token
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives real parts: `pytest -m "not e2e"` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture
 def codex(home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The real Codex for codex-cf, and a TMPDIR that does not hold CODEX_HOME.

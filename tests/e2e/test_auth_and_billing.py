@@ -144,6 +144,7 @@ def test_a_missing_second_secret_stops_the_launch_before_codex(codex, project, s
         assert gateway.requests == []
 
 
+@pytest.mark.usefixtures("codex_cf_off_path")
 def test_command_mode_keeps_the_token_out_of_every_environment(codex, project, secrets) -> None:
     with _gateway(secrets) as gateway:
         _setup(secrets, gateway, "--auth", "command")
@@ -162,6 +163,7 @@ def test_env_mode_with_full_access_leaves_it_in_codex_environment(codex, project
         assert _scan(gateway, secrets) > 0
 
 
+@pytest.mark.usefixtures("codex_cf_off_path")
 def test_plain_codex_works_with_a_command_mode_profile(codex, project, secrets) -> None:
     with _gateway(secrets) as gateway:
         _setup(secrets, gateway, "--auth", "command")

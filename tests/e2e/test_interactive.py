@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import tomllib
@@ -13,7 +14,7 @@ from codex_cf import credentials, profile_rules
 from codex_cf.constants import ExitStatus, Secret
 from helpers import profiles
 from helpers.terminal import finish, spawn
-from helpers.tokens import assert_absent, assert_same_secret, digest, fake_token
+from helpers.tokens import assert_absent, assert_no_part, assert_same_secret, digest, fake_token
 
 
 def answer_wizard(child: pexpect.spawn, token: str) -> None:
@@ -120,11 +121,12 @@ def test_launch_without_token_prompts_hidden_and_offers_to_save(home, stand_in) 
 def test_token_set_prompt_is_hidden(home) -> None:
     token = fake_token()
     child = spawn("token", "set")
+    child.logfile_read = terminal = io.StringIO()  # everything the terminal shows
     child.expect_exact("(input hidden): ")
     child.sendline(token)
     child.expect_exact("Saved the Cloudflare API token")
     assert finish(child) == 0
-    assert_absent(token, child.before or "", where="the terminal")
+    assert_no_part(token, terminal.getvalue(), where="the terminal")
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
 
 

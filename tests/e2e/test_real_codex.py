@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from codex_cf.constants import ExitStatus
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles
 from helpers.process import run_codex_cf
@@ -155,7 +156,11 @@ def test_codex_cf_refuses_the_profile_without_the_exclude(
         run_codex_cf("exec", "--skip-git-repo-check", "hi", cwd=str(project), timeout=60)
     )
     assert_absent(token, done.stdout, done.stderr)
-    assert done.status != 0
+    assert done.status == ExitStatus.PROFILE_NOT_CURRENT, done.stderr
+    assert done.stderr.startswith("codex-cf: profile 'cloudflare-aig' is not usable: ")
+    assert f"exclude lacks {VARIABLE}" in done.stderr
+    assert "\n  fix: codex-cf setup\n" in done.stderr
+    assert "Traceback" not in done.stderr
     assert gateway.requests == []
 
 

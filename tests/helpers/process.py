@@ -12,7 +12,7 @@ def run_codex_cf(
     *args: str,
     stdin_text: str | None = None,
     env: dict[str, str] | None = None,
-    timeout: float = 60,
+    timeout: float = 120,
     cwd: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Standard input is closed unless `stdin_text` is given, as in CI."""

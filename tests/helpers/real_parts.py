@@ -6,7 +6,9 @@ fails them, since a skipped real-parts test proves nothing.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,17 @@ import pytest
 
 CODEX_ENV = "CODEX_CF_TEST_CODEX"
 REPO = Path(__file__).resolve().parents[2]
+# The PATH the test run started with; tests run with codex taken off it (conftest.py).
+MACHINE_PATH = os.environ.get("PATH", os.defpath)
+_CODEX_NAMES = ("codex", "codex.cmd", "codex.exe")
+
+
+def codex_version() -> str:
+    """The Codex version the test command installs (scripts/test says it once)."""
+    text = (REPO / "scripts" / "test").read_text()
+    found = re.search(r"^codex_version=(\S+)$", text, re.MULTILINE)
+    assert found, "scripts/test no longer sets codex_version="
+    return found.group(1)
 
 
 def in_ci() -> bool:
@@ -46,14 +59,53 @@ def codex_cf() -> str:
 
 
 def real_codex() -> str:
-    """The npm Codex: $CODEX_CF_TEST_CODEX (scripts/test sets it), else `codex` on PATH."""
-    path = os.environ.get(CODEX_ENV) or shutil.which("codex")
+    """The npm Codex the test command installs: $CODEX_CF_TEST_CODEX (scripts/test sets it),
+    else a `codex` on the machine's PATH, if it is that same version."""
+    path = os.environ.get(CODEX_ENV) or shutil.which("codex", path=MACHINE_PATH)
     if not path:
-        missing("the real Codex (@openai/codex@0.169.0)")
+        missing(f"the real Codex (@openai/codex@{codex_version()}; ${CODEX_ENV})")
     assert path is not None
-    version = subprocess.run(
-        [path, "--version"], capture_output=True, text=True, timeout=60, check=False
-    ).stdout
-    if "codex-cli" not in version:
-        missing(f"a working Codex at {path}")
+    return _checked_codex(path)
+
+
+@functools.cache
+def _checked_codex(path: str) -> str:
+    try:
+        done = subprocess.run(
+            [path, "--version"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        pytest.fail(f"the real Codex at {path} did not answer --version: {error}", pytrace=False)
+    wanted = f"codex-cli {codex_version()}"
+    if done.stdout.strip() != wanted:
+        answer = done.stdout.strip() or done.stderr.strip()[:200] or f"exit {done.returncode}"
+        pytest.fail(
+            f"the Codex at {path} says {answer!r}, not {wanted!r}: "
+            f"run scripts/test, or point ${CODEX_ENV} at Codex {codex_version()}",
+            pytrace=False,
+        )
     return path
+
+
+def path_without_codex(path: str, mirrors: Path) -> str:
+    """`path` with no `codex` on it: each folder that holds one is replaced by a folder
+    under `mirrors` linking to everything else in it. Tests never start the machine's
+    Codex by accident, and a missing Codex is missing on every machine."""
+    folders = []
+    for index, folder in enumerate(filter(None, path.split(os.pathsep))):
+        source = Path(folder)
+        if not any((source / name).is_file() for name in _CODEX_NAMES):
+            folders.append(folder)
+            continue
+        mirror = mirrors / f"{index}-{source.name}"
+        mirror.mkdir(parents=True, exist_ok=True)
+        for entry in source.iterdir():
+            if entry.name not in _CODEX_NAMES and not (mirror / entry.name).exists():
+                (mirror / entry.name).symlink_to(entry)
+        folders.append(str(mirror))
+    return os.pathsep.join(folders)

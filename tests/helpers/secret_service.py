@@ -80,7 +80,7 @@ class SecretServiceSession:
             capture_output=True,
             text=True,
             env=env,
-            timeout=30,
+            timeout=120,
             check=False,
         )
 

@@ -9,7 +9,7 @@ import pexpect
 from helpers import real_parts
 
 
-def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> pexpect.spawn:
+def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> pexpect.spawn:
     child = pexpect.spawn(
         real_parts.codex_cf(),
         list(args),
@@ -21,7 +21,7 @@ def spawn(*args: str, env: dict[str, str] | None = None, timeout: float = 30) ->
     return child
 
 
-def finish(child: pexpect.spawn, timeout: float = 30) -> int:
+def finish(child: pexpect.spawn, timeout: float = 120) -> int:
     child.expect(pexpect.EOF, timeout=timeout)
     child.close()
     return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)

@@ -40,6 +40,14 @@ def assert_absent(secret: str, *texts: str | bytes, where: str = "output") -> No
             raise AssertionError(f"the token appears in {where} #{index} (value withheld)")
 
 
+def assert_no_part(secret: str, text: str, where: str = "output", length: int = 8) -> None:
+    """Not the token, nor any `length` characters of it in a row (a mask shows fewer)."""
+    __tracebackhide__ = True  # the frame's arguments hold the token
+    parts = {secret[i : i + length] for i in range(len(secret) - length + 1)}
+    if any(part in text for part in parts):
+        raise AssertionError(f"{length} characters of the token appear in {where} (withheld)")
+
+
 def assert_same_secret(actual: str | bytes | None, expected: str, what: str = "value") -> None:
     __tracebackhide__ = True  # the frame's arguments hold the token
     if digest(actual) != digest(expected):

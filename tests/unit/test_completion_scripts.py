@@ -259,7 +259,7 @@ def test_zsh_words_and_values(isolated) -> None:
             assert got == want, (path, option)
 
 
-# ---- PowerShell: not installed here; its tables are read as text
+# ---- PowerShell: not installable by the test command (README, Development); read as text
 
 
 def powershell_table(text: str, variable: str) -> dict[str, set[str] | str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,26 @@ def test_old_codex_is_refused(home, token, monkeypatch) -> None:
         plan("exec", "hi")
 
 
+@pytest.mark.parametrize("version", ["0.133.9", "0.133.99", "0.99.0", "0.0.1", "0.9.134"])
+def test_every_codex_before_0_134_0_is_refused(home, token, monkeypatch, version) -> None:
+    profiles.write(home.profile())
+    old = stand_in_codex.install(home.root / "old", version=version)
+    monkeypatch.setenv("PATH", str(old.path.parent))
+    with pytest.raises(CodexUnusable, match=r"older than 0\.134\.0"):
+        plan("exec", "hi")
+    assert old.runs() == []
+
+
+@pytest.mark.parametrize(
+    "version", ["0.134.0", "0.134.1", "0.135.0", "0.169.0", "0.1000.0", "1.0.0"]
+)
+def test_codex_0_134_0_and_later_is_accepted(home, token, monkeypatch, version) -> None:
+    profiles.write(home.profile())
+    codex = stand_in_codex.install(home.root / "new", version=version)
+    monkeypatch.setenv("PATH", str(codex.path.parent))
+    assert plan("exec", "hi").executable == str(codex.path)
+
+
 def test_version_is_probed_once_per_binary(home, stand_in, token) -> None:
     profiles.write(home.profile())
     plan("exec", "a")
@@ -245,7 +266,7 @@ def test_exec_replaces_codex_cf_and_passes_the_exit_status(home, stand_in, token
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=120)
     assert process.returncode == status
     (record,) = stand_in.runs()
     assert record["pid"] == process.pid  # same process: exec, not a child
@@ -281,7 +302,7 @@ def test_arguments_reach_codex_byte_for_byte(home, stand_in, token) -> None:
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
-        timeout=30,
+        timeout=120,
         check=False,
     )
     assert process.returncode == 0, process.stderr
@@ -330,3 +351,61 @@ def test_only_codex_version_output_is_a_codex_version() -> None:
 
     assert parse_version("codex-cli 0.169.0\n") == (0, 169, 0)
     assert parse_version("codex-cf 0.1.0\ncodex 0.169.0 (/usr/bin/codex)") is None
+
+
+# The launch cache: a warm launch trusts it only while both files are unchanged.
+
+
+def settle(*files: Path) -> None:
+    """Wait until the files count as settled, so the next launch really caches them."""
+    from codex_cf import launch_cache
+
+    while not all(launch_cache.is_settled(launch_cache.file_signature(f)) for f in files):
+        time.sleep(0.1)
+
+
+def warm(home) -> Path:
+    """A launch that stored the profile's facts, then one that read them back."""
+    from codex_cf import profile_facts
+
+    config = home.codex_home / "config.toml"
+    config.write_text('model = "gpt-5.5"\n')
+    profiles.write(home.profile())
+    settle(home.profile(), config)
+    plan("exec", "cold")
+    assert profile_facts.cached("cloudflare-aig") is not None  # stored for these very files
+    plan("exec", "warm")
+    return config
+
+
+def edit(path: Path, text: str) -> None:
+    """Change the file's content, and its time into the past, as a restored backup might."""
+    before = path.stat()
+    path.write_text(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns - 10**9))
+
+
+def test_a_warm_launch_sees_config_toml_changed_after_it(home, stand_in, token) -> None:
+    config = warm(home)
+    edit(config, config.read_text() + 'profile = "cloudflare-aig"\n')
+    with pytest.raises(ProfileNotCurrent, match=r"config\.toml"):
+        plan("exec", "after the edit")
+
+
+def test_a_warm_launch_sees_the_profile_changed_after_it(home, stand_in, token) -> None:
+    warm(home)
+    text = home.profile().read_text()
+    edit(home.profile(), text.replace('exclude = ["CLOUDFLARE_API_KEY"]', "exclude = []"))
+    with pytest.raises(ProfileNotCurrent, match="exclude"):
+        plan("exec", "after the edit")
+
+
+def test_a_warm_launch_through_the_command_sees_the_edit(home, stand_in, token) -> None:
+    """The same through the installed codex-cf: a real cache file, a real second process."""
+    warm(home)
+    assert run_codex_cf("exec", "warm").returncode == 0
+    text = home.profile().read_text()
+    edit(home.profile(), text.replace('exclude = ["CLOUDFLARE_API_KEY"]', "exclude = []"))
+    done = run_codex_cf("exec", "after the edit")
+    assert done.returncode == ExitStatus.PROFILE_NOT_CURRENT, done.stderr
+    assert [r["args"][-1] for r in stand_in.runs()] == ["warm"]

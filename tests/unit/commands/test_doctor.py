@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
+import re
 
 import pytest
 
@@ -218,26 +216,25 @@ def test_sandbox_settings_that_open_the_keyring_warn_in_both_modes(
     assert proc == (mode == "env" and fix_words is KEEP_SANDBOX)
 
 
-def test_running_codex_with_the_old_profile_is_a_stale_session(set_up, home, capsys) -> None:
+def test_running_codex_with_the_old_profile_is_a_stale_session(
+    set_up, home, capsys, codex_sessions
+) -> None:
     # A Codex session as codex-cf leaves it: `codex --profile cloudflare-aig ...`, running on.
-    session_dir = home.root / "session"
-    session_dir.mkdir()
-    script = session_dir / "codex"
-    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
-    script.chmod(0o755)
-    session = subprocess.Popen([str(script), "--profile", "cloudflare-aig", "exec", "x"])
-    other = subprocess.Popen([str(script), "--profile", "another", "exec", "x"])
-    try:
-        time.sleep(0.3)
-        os.utime(home.profile())  # the profile changed after the session started
-        _, checks = checks_of(capsys, offline=True)
-        assert checks["sessions.stale"]["status"] == "warn"
-        assert str(session.pid) in str(checks["sessions.stale"]["message"])
-        assert str(other.pid) not in str(checks["sessions.stale"]["message"])
-    finally:
-        for process in (session, other):
-            process.kill()
-            process.wait()
+    session = codex_sessions.start("--profile", "cloudflare-aig", "exec", "x")
+    other = codex_sessions.start("--profile", "another", "exec", "x")
+    elsewhere = home.root / "other-codex-home"
+    elsewhere.mkdir()
+    foreign = codex_sessions.start(
+        "--profile", "cloudflare-aig", env=dict(os.environ, CODEX_HOME=str(elsewhere))
+    )
+    os.utime(home.profile())  # the profile changed after the sessions started
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["sessions.stale"]["status"] == "warn"
+    pids = {int(pid) for pid in re.findall(r"\d+", str(checks["sessions.stale"]["message"]))}
+    assert session in pids
+    assert other not in pids
+    assert foreign not in pids
+    codex_sessions.stop()
     _, checks = checks_of(capsys, offline=True)
     assert checks["sessions.stale"]["status"] == "ok"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -176,6 +177,31 @@ def codex_cf_on_path(monkeypatch) -> None:
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
 
 
+def _auth_command(home) -> str:
+    document = tomllib.loads(home.profile().read_text())
+    return document["model_providers"]["cloudflare-ai-gateway"]["auth"]["command"]
+
+
+@pytest.mark.usefixtures("codex_cf_on_path")
+def test_command_mode_writes_the_absolute_path_of_this_codex_cf(home) -> None:
+    setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
+    command = _auth_command(home)
+    assert os.path.isabs(command), command
+    assert os.path.samefile(command, Path(sys.executable).with_name("codex-cf"))
+
+
+@pytest.mark.usefixtures("codex_cf_off_path")
+def test_command_mode_without_codex_cf_on_path_writes_the_one_that_runs(home) -> None:
+    done = run_codex_cf(
+        "setup", "--account-id", ACCOUNT, "--auth", "command", "--no-token", "--yes"
+    )
+    assert done.returncode == 0, done.stderr
+    command = _auth_command(home)
+    assert os.path.isabs(command), command
+    assert os.path.samefile(command, Path(sys.executable).with_name("codex-cf"))
+    assert profile_rules.check("cloudflare-aig").current
+
+
 @pytest.mark.usefixtures("codex_cf_on_path")
 def test_command_mode_profile_of_a_moved_codex_cf_is_repaired(home) -> None:
     setup(account_id=ACCOUNT, auth_mode="command", no_token=True)
@@ -234,26 +260,23 @@ def test_two_setups_at_once_leave_one_whole_profile(home) -> None:
     assert profile_rules.check("cloudflare-aig").current
 
 
-def test_setup_lists_codex_sessions_that_run_with_the_old_settings(home, capsys) -> None:
-    import subprocess
-    import time
-
+def test_setup_lists_codex_sessions_that_run_with_the_old_settings(
+    home, capsys, codex_sessions
+) -> None:
     setup(account_id=ACCOUNT, no_token=True)
-    script = home.root / "bin" / "codex"
-    script.parent.mkdir()
-    script.write_text(f"#!{sys.executable}\nimport time\ntime.sleep(60)\n")
-    script.chmod(0o755)
-    session = subprocess.Popen([str(script), "--profile", "cloudflare-aig", "exec", "x"])
-    try:
-        time.sleep(0.3)
-        capsys.readouterr()
-        setup(gateway="changed", no_token=True)
-        err = capsys.readouterr().err
-        assert "restart them" in err
-        assert f"PID {session.pid}" in err
-    finally:
-        session.kill()
-        session.wait()
+    session = codex_sessions.start("--profile", "cloudflare-aig", "exec", "x")
+    elsewhere = home.root / "other-codex-home"
+    elsewhere.mkdir()
+    foreign = codex_sessions.start(
+        "--profile", "cloudflare-aig", env=dict(os.environ, CODEX_HOME=str(elsewhere))
+    )
+    capsys.readouterr()
+    setup(gateway="changed", no_token=True)
+    err = capsys.readouterr().err
+    assert "restart them" in err
+    pids = {int(pid) for pid in re.findall(r"PID (\d+)", err)}
+    assert session in pids
+    assert foreign not in pids
 
 
 def test_tables_split_across_the_file_are_edited_in_place(home) -> None:

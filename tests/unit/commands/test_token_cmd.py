@@ -211,7 +211,7 @@ def test_verify_unreachable_is_bounded(home, monkeypatch) -> None:
     monkeypatch.setenv("CODEX_CF_API_BASE", f"http://127.0.0.1:{port}")
     started = time.monotonic()
     done = run_codex_cf("token", "verify")
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60
     assert done.returncode == ExitStatus.API_UNREACHABLE
 
 
