@@ -10,6 +10,8 @@ first, as `npm install -g` leaves it):
 - codex-cf as before, through npm's launcher: a copy of the `@openai/codex`
   package whose `codex.js` has one comment line added, so codex-cf does not
   vouch for it and execs it, Node then starting the same native binary;
+- `codex-cf exec …` with the token already exported, so it reads no keyring:
+  what codex-cf costs apart from the Secret Service lookup;
 - the native binary alone with the same variables (what no launcher can beat).
 
 The gateway is codex-cf's fake AI Gateway on 127.0.0.1, timing the arrival
@@ -211,6 +213,11 @@ def _bench(args: argparse.Namespace, tmp: Path, service: SecretServiceSession) -
                 {**env, "CODEX_CF_CODEX": str(through_launcher)},
             ),
             Command(
+                "`codex-cf exec hi`, token exported (no keyring lookup)",
+                [codex_cf, *PROMPT],
+                exported,
+            ),
+            Command(
                 "manual recipe: `codex --profile cloudflare-aig exec hi`, token exported",
                 ["codex", "--profile", PROFILE, *PROMPT],
                 exported,
@@ -231,7 +238,7 @@ def _bench(args: argparse.Namespace, tmp: Path, service: SecretServiceSession) -
             sent = (request.header("Authorization") or "").removeprefix("Bearer ")
             if hashlib.sha256(sent.encode()).hexdigest() != token_digest:
                 raise BenchError("a request reached the gateway without the stored token")
-    ours, _, recipe, _ = commands
+    ours, _, _, recipe, _ = commands
     ratio = ours.median_ms() / recipe.median_ms()
     lines = [
         f"Machine: {machine_line(interpreter_of(codex_cf))}; Node {_node_version(node)}; "
