@@ -123,10 +123,8 @@ def _restore_ignored_signals() -> None:
     """
     import signal
 
-    for name in ("SIGPIPE", "SIGXFSZ"):
-        number = getattr(signal, name, None)
-        if number is not None:
-            signal.signal(number, signal.SIG_DFL)
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def run_as_child(launch: Launch) -> int:
