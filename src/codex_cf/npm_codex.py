@@ -132,10 +132,11 @@ def _package_manager(start: Start, environ: Mapping[str, str]) -> str:
 
 
 def _has_word_prefixed(text: str, word: str) -> bool:
-    """JavaScript's /\\bword/: `word` where no letter, digit or _ comes just before it."""
+    """JavaScript's /\\bword/: `word` where no ASCII letter, digit or _ comes just before it."""
     at = text.find(word)
     while at >= 0:
-        if at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_"):
+        before = text[at - 1] if at else " "
+        if not (before.isascii() and (before.isalnum() or before == "_")):
             return True
         at = text.find(word, at + 1)
     return False

@@ -90,6 +90,11 @@ INSTALLS = {
         {"npm_config_user_agent": "bun/1.2.19 npm/? node/v24.3.0 linux x64"},
         "BUN",
     ),
+    "npm user agent, bun/ inside a word": (
+        lambda root, v: npm_tree.build(root / "node_modules", v),
+        {"npm_config_user_agent": "npm/10.8.2 node/v20.20.2 linux x64 ubun/1"},
+        "NPM",
+    ),
     "bun global folder": (
         lambda root, v: npm_tree.build(root / ".bun" / "install" / "global" / "node_modules", v),
         {},
