@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from codex_cf import launch_cache
+from codex_cf import launch_cache, npm_codex
 from codex_cf.constants import (
     CODEX_INSTALL_HINT,
     CODEX_OVERRIDE_ENV,
@@ -29,8 +29,23 @@ _OWN_MARKERS = (b"from codex_cf", b"import codex_cf", b"exec codex-cf")
 
 
 class Codex(NamedTuple):
-    path: str  # as found; what argv[0] and execve get
-    resolved: str  # symlinks resolved: what the version cache is keyed by
+    path: str  # as found
+    resolved: str  # symlinks resolved
+    native: npm_codex.Start | None = None  # npm's launcher, done in advance (None: exec it)
+
+    @property
+    def program(self) -> str:
+        """What argv[0] and execve get: the native binary npm's launcher would start, or path."""
+        return self.native.native if self.native else self.path
+
+    def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The environment the program starts with, as npm's launcher would give it."""
+        return npm_codex.environment(self.native, environ) if self.native else dict(environ)
+
+
+def _found(path: str, environ: Mapping[str, str]) -> Codex:
+    resolved = os.path.realpath(path)
+    return Codex(path, resolved, npm_codex.native_start(path, resolved, environ))
 
 
 def _executable_names() -> list[str]:
@@ -85,13 +100,13 @@ def find(environ: Mapping[str, str]) -> Codex:
                 f"{CODEX_OVERRIDE_ENV} names {override}, which is codex-cf itself",
                 f"point {CODEX_OVERRIDE_ENV} at the real codex, or unset it",
             )
-        return Codex(override, os.path.realpath(override))
+        return _found(override, environ)
     skipped = []
     for candidate in _candidates(environ):
         if is_codex_cf(candidate, own):
             skipped.append(candidate)
             continue
-        return Codex(candidate, os.path.realpath(candidate))
+        return _found(candidate, environ)
     if skipped:
         raise CodexNotFound(
             f"the only codex on PATH ({skipped[0]}) is codex-cf itself; Codex is not installed",
@@ -150,13 +165,13 @@ def check_not_version_probe(environ: Mapping[str, str]) -> None:
         )
 
 
-def _run_version(path: str) -> str:
+def _run_version(path: str, env: Mapping[str, str]) -> str:
     import subprocess
 
     try:
         done = subprocess.run(
             [path, "--version"],
-            env={**os.environ, VERSION_PROBE_ENV: "1"},
+            env={**env, VERSION_PROBE_ENV: "1"},
             capture_output=True,
             timeout=_VERSION_TIMEOUT_SECONDS,
             check=False,
@@ -186,20 +201,27 @@ def _run_version(path: str) -> str:
 
 
 def version(codex: Codex, environ: Mapping[str, str] | None = None) -> tuple[int, int, int]:
-    """Codex's version, from the cache while the binary is unchanged."""
-    signature = launch_cache.file_signature(Path(codex.resolved))
+    """Codex's version, from the cache while the binary is unchanged.
+
+    The program it asks is the one a launch starts: the native binary where
+    npm's launcher is done in advance.
+    """
+    resolved = codex.native.native if codex.native else codex.resolved
+    signature = launch_cache.file_signature(Path(resolved))
     key = [signature[1], signature[2]] if signature else None
     cache = launch_cache.load(_VERSION_CACHE, environ)
-    entry = cache.get(codex.resolved)
+    entry = cache.get(resolved)
     if isinstance(entry, dict) and entry.get("signature") == key and key is not None:
         cached = parse_version(str(entry.get("version", "")))
         if cached:
             return cached
-    text = _run_version(codex.path)
+    text = _run_version(
+        codex.program, codex.environment(os.environ if environ is None else environ)
+    )
     parsed = parse_version(text)
     assert parsed is not None  # _run_version checked it
     if key is not None:
-        cache[codex.resolved] = {"signature": key, "version": text}
+        cache[resolved] = {"signature": key, "version": text}
         launch_cache.store(_VERSION_CACHE, cache, environ)
     return parsed
 

@@ -102,7 +102,7 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bo
     codex_binary.check_not_reentered(environ, args)
     cmdline = codex_args.parse(args)
     codex = codex_binary.find(environ)
-    env = dict(environ)
+    env = codex.environment(environ)
     profile = None
     if cmdline.runtime:
         profile = profile_facts.resolve_name(cmdline.profile, environ)
@@ -111,7 +111,7 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bo
         codex_binary.require_supported(codex, environ)
     argv = cmdline.codex_argv(profile)
     env[REENTRY_ENV] = codex_binary.reentry_marker(argv)
-    return Launch(codex.path, [codex.path, *argv], env)
+    return Launch(codex.program, [codex.program, *argv], env)
 
 
 def exec_launch(launch: Launch, platform: str = sys.platform) -> int:
@@ -123,8 +123,20 @@ def exec_launch(launch: Launch, platform: str = sys.platform) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     if platform != "win32":
+        _restore_ignored_signals()
         os.execve(launch.executable, launch.argv, launch.env)
     return run_as_child(launch)
+
+
+def _restore_ignored_signals() -> None:
+    """Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec.
+
+    Codex and the commands it runs get them at their defaults, as from a shell or Node.
+    """
+    import signal
+
+    for number in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def run_as_child(launch: Launch) -> int:

@@ -1,8 +1,9 @@
 """The interactive Codex TUI, started as `codex-cf "<prompt>"` in a pseudo-terminal.
 
 Real Codex 0.169.0, the real Secret Service and the loopback fake gateway:
-codex-cf must become Codex in the same process, and a turn run from the TUI
-must carry the keyring token to the gateway and keep it from the agent.
+codex-cf must become the native Codex npm's launcher would start, in the same
+process, and a turn run from the TUI must carry the keyring token to the
+gateway and keep it from the agent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pexpect
 import psutil
 import pytest
 
+from codex_cf import npm_codex
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles, real_parts
 from helpers.tokens import Withheld, assert_absent, assert_same_secret
@@ -141,12 +143,6 @@ def _kill_tree(pid: int) -> None:
             process.send_signal(signal.SIGKILL)
 
 
-def _is_codex(process: psutil.Process, codex: str) -> bool:
-    """Codex itself, or the interpreter of its npm wrapper script running it."""
-    target = os.path.realpath(codex)
-    return any(os.path.realpath(arg) == target for arg in process.cmdline()[:2])
-
-
 def test_tui_turn_goes_through_gateway_in_the_same_process(
     codex, project, gateway, token, codex_cf
 ) -> None:
@@ -168,8 +164,11 @@ def test_tui_turn_goes_through_gateway_in_the_same_process(
             screen.pump()
         process = psutil.Process(child.pid)
         command_line = Withheld(" ".join(process.cmdline()))
-        assert _is_codex(process, codex), command_line
-        assert "python" not in Path(process.exe()).name
+        native = npm_codex.read_start(codex, os.path.realpath(codex))
+        assert native is not None, "codex-cf does not recognise npm's Codex here"
+        assert process.exe() == os.path.realpath(native.native), command_line
+        assert process.cmdline()[0] == native.native, command_line
+        assert "node" not in {p.name() for p in process.children(recursive=True)}
         assert process.cmdline()[-3:-1] == ["--profile", PROFILE], command_line
         assert process.cmdline()[-1] == PROMPT
     finally:

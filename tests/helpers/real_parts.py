@@ -109,3 +109,23 @@ def path_without_codex(path: str, mirrors: Path) -> str:
                 (mirror / entry.name).symlink_to(entry)
         folders.append(str(mirror))
     return os.pathsep.join(folders)
+
+
+# npm's Codex releases whose launchers (bin/codex.js) differ; scripts/test installs each.
+NPM_CODEX_VERSIONS = ("0.134.0", "0.169.0", "0.171.0")
+
+
+def npm_codex(version: str) -> Path:
+    """`node_modules/.bin/codex` of npm's Codex VERSION, as scripts/test installs it."""
+    folder = "codex" if version == "0.169.0" else f"codex-{version}"
+    path = REPO / ".test-tools" / folder / "node_modules" / ".bin" / "codex"
+    answer = (
+        subprocess.run(
+            [str(path), "--version"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout
+        if path.exists()
+        else ""
+    )
+    if answer.strip() != f"codex-cli {version}":
+        missing(f"npm's Codex {version} in {path.parents[2]}")
+    return path

@@ -19,7 +19,7 @@ import pytest
 
 from codex_cf import credentials, launch_cache
 from codex_cf.constants import Secret
-from helpers import profiles
+from helpers import npm_tree, profiles, stand_in_codex
 from helpers.stand_in_codex import StandInCodex
 from helpers.tokens import digest, fake_token
 
@@ -169,6 +169,30 @@ def test_warm_launch_runs_no_codex_version(home, stand_in: StandInCodex, monkeyp
     assert [e for e, _ in warm.events if e in _PROCESS_EVENTS] == []
     assert [p for e, p in warm.events if e == "os.exec"] == [str(stand_in.path)]
     assert "subprocess" not in warm.modules
+
+
+def test_warm_launch_through_npm_starts_its_native_codex_from_cached_facts(
+    home, tmp_path: Path, monkeypatch
+) -> None:
+    """npm's launcher, done in advance: not read again, not run, nor `--version`."""
+    tree = npm_tree.build(tmp_path / "npm" / "node_modules", "0.171.0")
+    monkeypatch.setenv("PATH", stand_in_codex.path_with(tree.launcher.parent))
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", fake_token("env"))
+    profiles.write(home.profile())
+    wait_until_settled()
+    traced_launch(home.root, "exec", "cold")
+    warm = traced_launch(home.root, "exec", "warm")
+    assert [r["args"][-1] for r in tree.native.runs()] == ["cold", "warm"]
+    assert tree.native.version_probes() == 1
+    assert [e for e, _ in warm.events if e in _PROCESS_EVENTS] == []
+    assert [p for e, p in warm.events if e == "os.exec"] == [str(tree.native.path)]
+    # Of npm's tree: the first KiB of the launcher (is it a wrapper around codex-cf?)
+    # and the exec; the platform package is neither opened nor listed.
+    assert warm.under(tree.node_modules) == [
+        ("open", "@openai/codex/bin/codex.js"),
+        ("os.exec", str(tree.native.path.relative_to(tree.node_modules))),
+    ]
+    assert warm.top_level().isdisjoint({"subprocess", "hashlib", *HEAVY})
 
 
 def _warm_trace(home_dir: Path, root: Path) -> Trace:
