@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from codex_cf.constants import CODEX_OVERRIDE_ENV, ExitStatus
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles, real_parts
 from helpers.process import run_codex_cf
+from helpers.snapshot_gateway import SnapshotGateway
 from helpers.tokens import Withheld, assert_absent, assert_same_secret
 
 PROFILE = "cloudflare-aig"
@@ -40,7 +40,7 @@ _SHOWN = ("CODEX_MANAGED_", "PATH")  # the variables compared; none holds a secr
 EXEC = ("exec", "--skip-git-repo-check", "check the variable")
 
 
-class HeldGateway(FakeGateway):
+class HeldGateway(SnapshotGateway):
     """The fake gateway, holding its first answer until the test releases it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -92,18 +92,9 @@ def _ignored(pid: int) -> str:
     raise AssertionError("no SigIgn line")
 
 
-def _wait_for_snapshot(codex_home: Path, child: subprocess.Popen[bytes]) -> None:
-    """Until Codex has renamed its shell snapshot into place, which it does just before using it."""
-    folder = codex_home / "shell_snapshots"
-    while not any(folder.glob("*.sh")):
-        assert child.poll() is None, "Codex ended before it had a shell snapshot"
-        # Polled, not timed: the test's own timeout is the only limit.
-        time.sleep(0.05)
-
-
 def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: str) -> Seen:
     codex_home = Path(env["CODEX_HOME"])
-    with HeldGateway(profiles.ACCOUNT, "codex-native", COMMAND) as gateway:
+    with HeldGateway(codex_home, profiles.ACCOUNT, "codex-native", COMMAND) as gateway:
         profiles.write(
             codex_home / f"{PROFILE}.config.toml", profiles.with_base_url(gateway.base_url)
         )
@@ -134,13 +125,13 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: st
                 },
                 ignored_signals=_ignored(process.pid),
             )
-            _wait_for_snapshot(codex_home, child)
         finally:
             gateway.release.set()
             _, stderr = child.communicate(timeout=HOLD_SECONDS)
         seen.status = child.returncode
         assert seen.status == 0, Withheld(stderr.decode("utf-8", "replace"))
         assert gateway.wait_for_turn(HOLD_SECONDS), "the turn did not complete"
+        assert gateway.snapshot_seen, "Codex made no shell snapshot"
         assert len(gateway.tool_outputs) == 1
         output = gateway.tool_outputs[0]
         seen.printenv_status = output[output.rfind("printenv status: ") :].strip()
