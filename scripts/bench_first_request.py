@@ -26,7 +26,7 @@ Run (Linux, after scripts/test has installed Codex into .test-tools/):
 
     .venv/bin/python scripts/bench_first_request.py            # 15 rounds
     .venv/bin/python scripts/bench_first_request.py --rounds 30 --codex \
-        .test-tools/codex-0.134.0/node_modules/.bin/codex   # another release
+        .test-tools/codex-0.171.0/node_modules/.bin/codex   # another release
 
 Exit status: 0 goal met (or --report-only), 1 goal missed, 3 cannot run.
 """

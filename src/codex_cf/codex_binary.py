@@ -233,12 +233,13 @@ def format_version(parts: tuple[int, int, int]) -> str:
 def require_supported(
     codex: Codex, environ: Mapping[str, str] | None = None
 ) -> tuple[int, int, int]:
-    """Codex's version, when it is one that reads profile files."""
+    """Codex's version, when it is one that keeps the token variable from the agent."""
     found = version(codex, environ)
     if found < MINIMUM_CODEX_VERSION:
         raise CodexUnusable(
             f"Codex {format_version(found)} at {codex.path} is older than "
-            f"{format_version(MINIMUM_CODEX_VERSION)}, the first that reads profile files",
+            f"{format_version(MINIMUM_CODEX_VERSION)}, the first that keeps the token "
+            "from the agent's commands",
             f"{CODEX_INSTALL_HINT}@latest",
         )
     return found

@@ -21,7 +21,9 @@ REENTRY_ENV = "_CODEX_CF_EXEC_PID"
 # Set for the `codex --version` probe: a codex-cf started by it is in a loop.
 VERSION_PROBE_ENV = "_CODEX_CF_VERSION_PROBE"
 
-MINIMUM_CODEX_VERSION = (0, 134, 0)
+# Older Codex re-exports the profile's excluded variables into the agent's
+# shell from its shell snapshot, so the agent could read the token.
+MINIMUM_CODEX_VERSION = (0, 158, 0)
 CODEX_INSTALL_HINT = "npm install -g @openai/codex"
 
 # The profile as Cloudflare's page writes it; codex-cf owns these keys only.

@@ -1,11 +1,14 @@
-"""The real npm Codex 0.134.0, 0.169.0 and 0.171.0, started natively by codex-cf.
+"""The real npm Codex 0.169.0 and 0.171.0 started natively by codex-cf; 0.134.0 refused.
 
 Each run goes to the loopback fake gateway, which holds its first answer
-while the test looks at the processes: through codex-cf, codex-cf's own PID
-is the native Codex, with no Node process beside it holding the token; through
-npm's launcher (Cloudflare's manual recipe, token exported), the same native
-Codex runs under Node. Codex must see the same package-manager variables,
-PATH and ignored signals either way, and finish the turn with the token.
+while the test looks at the processes, and until Codex has its shell
+snapshot (which it sources before the agent's commands): through codex-cf,
+codex-cf's own PID is the native Codex, with no Node process beside it
+holding the token; through npm's launcher (Cloudflare's manual recipe, token
+exported), the same native Codex runs under Node. Codex must see the same
+package-manager variables, PATH and ignored signals either way, and finish
+the turn with the token. 0.134.0 gives its agent the token from that
+snapshot, so codex-cf refuses it before anything reaches the gateway.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import psutil
 import pytest
 
 from codex_cf import npm_codex
-from codex_cf.constants import CODEX_OVERRIDE_ENV
+from codex_cf.constants import CODEX_OVERRIDE_ENV, ExitStatus
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles, real_parts
-from helpers.tokens import Withheld, assert_same_secret
+from helpers.process import run_codex_cf
+from helpers.snapshot_gateway import SnapshotGateway
+from helpers.tokens import Withheld, assert_absent, assert_same_secret
 
 PROFILE = "cloudflare-aig"
 VARIABLE = "CLOUDFLARE_API_KEY"
@@ -35,7 +40,7 @@ _SHOWN = ("CODEX_MANAGED_", "PATH")  # the variables compared; none holds a secr
 EXEC = ("exec", "--skip-git-repo-check", "check the variable")
 
 
-class HeldGateway(FakeGateway):
+class HeldGateway(SnapshotGateway):
     """The fake gateway, holding its first answer until the test releases it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -88,10 +93,10 @@ def _ignored(pid: int) -> str:
 
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: str) -> Seen:
-    with HeldGateway(profiles.ACCOUNT, "codex-native", COMMAND) as gateway:
+    codex_home = Path(env["CODEX_HOME"])
+    with HeldGateway(codex_home, profiles.ACCOUNT, "codex-native", COMMAND) as gateway:
         profiles.write(
-            Path(env["CODEX_HOME"]) / f"{PROFILE}.config.toml",
-            profiles.with_base_url(gateway.base_url),
+            codex_home / f"{PROFILE}.config.toml", profiles.with_base_url(gateway.base_url)
         )
         child = subprocess.Popen(
             argv,
@@ -126,6 +131,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: st
         seen.status = child.returncode
         assert seen.status == 0, Withheld(stderr.decode("utf-8", "replace"))
         assert gateway.wait_for_turn(HOLD_SECONDS), "the turn did not complete"
+        assert gateway.snapshot_seen, "Codex made no shell snapshot"
         assert len(gateway.tool_outputs) == 1
         output = gateway.tool_outputs[0]
         seen.printenv_status = output[output.rfind("printenv status: ") :].strip()
@@ -140,14 +146,18 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: st
         return seen
 
 
-@pytest.fixture(params=real_parts.NPM_CODEX_VERSIONS)
-def npm_release(request, codex, monkeypatch) -> tuple[Path, str]:
-    """npm's Codex of one release for codex-cf, and the native binary its launcher starts."""
-    launcher = real_parts.npm_codex(request.param)
+def _release(version: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """npm's Codex `version` for codex-cf, and the native binary its launcher starts."""
+    launcher = real_parts.npm_codex(version)
     start = npm_codex.read_start(str(launcher), os.path.realpath(launcher))
-    assert start is not None, f"codex-cf does not recognise npm's Codex {request.param}"
+    assert start is not None, f"codex-cf does not recognise npm's Codex {version}"
     monkeypatch.setenv(CODEX_OVERRIDE_ENV, str(launcher))
     return launcher, os.path.realpath(start.native)
+
+
+@pytest.fixture(params=real_parts.SUPPORTED_NPM_CODEX_VERSIONS)
+def npm_release(request, codex, monkeypatch) -> tuple[Path, str]:
+    return _release(request.param, monkeypatch)
 
 
 def test_codex_cf_becomes_the_native_codex_npm_would_start(
@@ -167,8 +177,29 @@ def test_codex_cf_becomes_the_native_codex_npm_would_start(
     assert via_codex_cf.variables == via_npm.variables
     assert "CODEX_MANAGED_BY_NPM" in via_codex_cf.variables
     assert via_codex_cf.ignored_signals == via_npm.ignored_signals
-    assert via_codex_cf.printenv_status == via_npm.printenv_status
-    if launcher != real_parts.npm_codex("0.134.0"):
-        # 0.134.0 gives the agent the token variable despite the profile's exclude,
-        # through npm's launcher as through codex-cf.
-        assert via_codex_cf.printenv_status == "printenv status: 1"
+    assert via_codex_cf.printenv_status == via_npm.printenv_status == "printenv status: 1"
+
+
+def test_npm_codex_0_134_0_gives_the_agent_the_token(home, codex, project, token, monkeypatch):
+    """Why codex-cf refuses it: with the profile's exclude, its snapshot still exports the token."""
+    launcher, native = _release(real_parts.TOO_OLD_NPM_CODEX, monkeypatch)
+    recipe_env = {**os.environ, VARIABLE: str(token)}
+    via_npm = _run([str(launcher), "--profile", PROFILE, *EXEC], recipe_env, project, native, token)
+    assert via_npm.printenv_status == "printenv status: 0"
+
+
+def test_codex_cf_refuses_npm_codex_0_134_0_before_any_request(
+    home, codex, project, token, monkeypatch
+) -> None:
+    launcher, _ = _release(real_parts.TOO_OLD_NPM_CODEX, monkeypatch)
+    with FakeGateway(profiles.ACCOUNT, "codex-native", COMMAND) as gateway:
+        profiles.write(home.profile(PROFILE), profiles.with_base_url(gateway.base_url))
+        done = run_codex_cf(*EXEC, cwd=str(project), timeout=120)
+        stdout, stderr = Withheld(done.stdout), Withheld(done.stderr)
+        assert_absent(token, stdout, stderr)
+        assert done.returncode == ExitStatus.CODEX_UNUSABLE, stderr
+        assert stderr.startswith(f"codex-cf: Codex 0.134.0 at {launcher} is older than 0.158.0")
+        assert "\n  fix: npm install -g @openai/codex@latest\n" in stderr
+        assert "Traceback" not in stderr
+        assert gateway.requests == []
+    assert not (home.codex_home / "shell_snapshots").exists()

@@ -19,6 +19,7 @@ from codex_cf.constants import ExitStatus
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles
 from helpers.process import run_codex_cf
+from helpers.snapshot_gateway import SnapshotGateway
 from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
 
 PROFILE = "cloudflare-aig"
@@ -49,7 +50,7 @@ def _redacted(text: str, token: str) -> str:
 @pytest.fixture
 def gateway(home):
     """The gateway, and a current profile pointing at it."""
-    with FakeGateway(profiles.ACCOUNT, GATEWAY, COMMAND) as running:
+    with SnapshotGateway(home.codex_home, profiles.ACCOUNT, GATEWAY, COMMAND) as running:
         _write_profile(home, running)
         yield running
 
@@ -89,6 +90,7 @@ def test_exec_sends_keyring_token_and_hides_it_from_the_agent(
     assert done.status == 0, done.stderr
     assert gateway.wait_for_turn(0), "Codex never sent the command's output back"
     _check_requests(gateway, token)
+    assert gateway.snapshot_seen, "Codex made no shell snapshot"
     output = _one_tool_output(gateway)
     assert_absent(token, output, where="the agent's command output")
     assert "printenv status: 1" in output, output[-300:]

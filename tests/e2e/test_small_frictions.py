@@ -46,11 +46,11 @@ def test_a_bare_group_prints_its_help_without_an_error(home) -> None:
 
 
 def test_version_flags_a_codex_too_old(home, monkeypatch) -> None:
-    old = stand_in_codex.install(home.root / "old", version="0.133.9")
+    old = stand_in_codex.install(home.root / "old", version="0.157.1")
     monkeypatch.setenv("CODEX_CF_CODEX", str(old.path))
     done = run_codex_cf("--version")
     assert done.returncode == 0
-    assert "older than 0.134.0" in done.stdout
+    assert "older than 0.158.0" in done.stdout
     assert "npm install -g @openai/codex@latest" in done.stdout
 
 

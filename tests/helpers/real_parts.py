@@ -113,6 +113,9 @@ def path_without_codex(path: str, mirrors: Path) -> str:
 
 # npm's Codex releases whose launchers (bin/codex.js) differ; scripts/test installs each.
 NPM_CODEX_VERSIONS = ("0.134.0", "0.169.0", "0.171.0")
+# The one of them codex-cf refuses: its shell snapshot gives the agent the token.
+TOO_OLD_NPM_CODEX = "0.134.0"
+SUPPORTED_NPM_CODEX_VERSIONS = tuple(v for v in NPM_CODEX_VERSIONS if v != TOO_OLD_NPM_CODEX)
 
 
 def npm_codex(version: str) -> Path:

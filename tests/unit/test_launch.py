@@ -199,26 +199,33 @@ def test_codex_override_variable(home, stand_in, token, monkeypatch) -> None:
 
 def test_old_codex_is_refused(home, token, monkeypatch) -> None:
     profiles.write(home.profile())
-    old = stand_in_codex.install(home.root / "old", version="0.133.9")
+    old = stand_in_codex.install(home.root / "old", version="0.157.1")
     monkeypatch.setenv("PATH", str(old.path.parent))
-    with pytest.raises(CodexUnusable, match=r"0\.133\.9 .* older than 0\.134\.0"):
+    with pytest.raises(
+        CodexUnusable,
+        match=r"0\.157\.1 .* older than 0\.158\.0, the first that keeps the token from the "
+        r"agent's commands",
+    ):
         plan("exec", "hi")
 
 
-@pytest.mark.parametrize("version", ["0.133.9", "0.133.99", "0.99.0", "0.0.1", "0.9.134"])
-def test_every_codex_before_0_134_0_is_refused(home, token, monkeypatch, version) -> None:
+# 0.157.1 is the last release whose shell snapshot hands the agent the token.
+@pytest.mark.parametrize(
+    "version", ["0.157.1", "0.157.99", "0.134.0", "0.99.0", "0.0.1", "0.9.158"]
+)
+def test_every_codex_before_0_158_0_is_refused(home, token, monkeypatch, version) -> None:
     profiles.write(home.profile())
     old = stand_in_codex.install(home.root / "old", version=version)
     monkeypatch.setenv("PATH", str(old.path.parent))
-    with pytest.raises(CodexUnusable, match=r"older than 0\.134\.0"):
+    with pytest.raises(CodexUnusable, match=r"older than 0\.158\.0"):
         plan("exec", "hi")
     assert old.runs() == []
 
 
 @pytest.mark.parametrize(
-    "version", ["0.134.0", "0.134.1", "0.135.0", "0.169.0", "0.1000.0", "1.0.0"]
+    "version", ["0.158.0", "0.158.1", "0.159.0", "0.169.0", "0.1000.0", "1.0.0"]
 )
-def test_codex_0_134_0_and_later_is_accepted(home, token, monkeypatch, version) -> None:
+def test_codex_0_158_0_and_later_is_accepted(home, token, monkeypatch, version) -> None:
     profiles.write(home.profile())
     codex = stand_in_codex.install(home.root / "new", version=version)
     monkeypatch.setenv("PATH", str(codex.path.parent))
