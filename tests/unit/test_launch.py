@@ -31,7 +31,7 @@ def token() -> str:
 
 
 def plan(*args: str) -> launch.Launch:
-    return launch.plan_launch(list(args), dict(os.environ), interactive=False)
+    return launch.plan_launch(list(args), dict(os.environ), person=None)
 
 
 def test_runtime_launch_adds_profile_and_token(home, stand_in, token) -> None:
@@ -241,7 +241,7 @@ def test_reentry_through_a_wrapper_is_stopped(home, stand_in, token) -> None:
     environ = dict(os.environ)
     environ[REENTRY_ENV] = f"{os.getpid()}:0"
     with pytest.raises(CodexUnusable, match="loop"):
-        launch.plan_launch(["exec", "hi"], environ, interactive=False)
+        launch.plan_launch(["exec", "hi"], environ, person=None)
 
 
 def test_windows_branch_runs_codex_as_a_child_and_returns_its_status(home, stand_in) -> None:

@@ -172,8 +172,6 @@ def _remove(traces: Traces) -> None:
 def run(options: RemoveOptions) -> int:
     if options.all_profiles and options.profile:
         raise UsageError("--profile and --all exclude each other", "codex-cf remove --all")
-    from codex_cf.main import is_interactive
-
     traces = find_traces(options)
     for path in traces.foreign:
         terminal.say(f"Left alone: {path} is not a codex-cf profile")
@@ -187,7 +185,7 @@ def run(options: RemoveOptions) -> int:
         terminal.say("Dry run: nothing was removed.")
         return int(ExitStatus.OK)
     if not options.yes:
-        if not is_interactive():
+        if not terminal.is_interactive():
             raise UsageError(
                 "remove asks before it removes anything, and there is no terminal to ask",
                 "codex-cf remove --yes" + (" --all" if options.all_profiles else ""),

@@ -758,9 +758,7 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
 
 
 def run(options: SetupOptions) -> int:
-    from codex_cf.main import is_interactive
-
-    interactive = is_interactive() and not options.yes and not options.token_stdin
+    interactive = terminal.is_interactive() and not options.yes and not options.token_stdin
     return execute(options, interactive)
 
 

@@ -31,9 +31,7 @@ def shape_problem(secret: Secret, value: str) -> str | None:
 
 def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
     label = SECRET_LABEL[secret]
-    from codex_cf.main import is_interactive
-
-    if from_stdin or not is_interactive():
+    if from_stdin or not terminal.is_interactive():
         value = terminal.read_secret_from_stdin(label)
     else:
         value = terminal.ask_secret(f"{label} for profile {profile!r} (input hidden)").strip()
