@@ -468,10 +468,10 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
 
 def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> None:
     """The secret comes from a plain-text export in a shell start-up file: offer the keyring."""
-    from codex_cf import shells
+    from codex_cf import rc_files
 
     variable = SECRET_VARIABLE[secret]
-    found = shells.find_exports([variable], paths.home())
+    found = rc_files.find_exports([variable], paths.home())
     if not found:
         return
     plan.rc_exports += [f"{e.path}:{e.line}" for e in found]
