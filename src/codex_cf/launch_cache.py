@@ -37,7 +37,7 @@ _FILE_MODE = 0o600
 
 # A file changed less than this long ago may change again within the same
 # timestamp tick; its signature is not trusted for caching (git's "racy" rule).
-_RACY_SECONDS = 2.0
+RACY_SECONDS = 2.0
 
 
 def file_signature(path: Path) -> list[int] | None:
@@ -54,7 +54,7 @@ def is_settled(signature: list[int] | None) -> bool:
     if signature is None:
         return True
     newest_ns = max(signature[2], signature[3])
-    return time.time_ns() - newest_ns > _RACY_SECONDS * 1e9
+    return time.time_ns() - newest_ns > RACY_SECONDS * 1e9
 
 
 def profile_entry(profile: str) -> str:
