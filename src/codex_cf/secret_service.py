@@ -102,7 +102,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
-
-
-def forget(environ: Mapping[str, str] | None = None) -> None:
-    launch_cache.discard(launch_cache.KEYRING_BACKEND, environ)

@@ -117,7 +117,7 @@ def test_every_doubt_falls_back_to_keyring(recorded, plugins, home, doubt) -> No
     elif doubt == "site-packages changed":
         (plugins / "keyrings_newly_installed.py").write_text("")
     elif doubt == "record missing":
-        secret_service.forget()
+        launch_cache.discard(launch_cache.KEYRING_BACKEND)
     else:
         record = launch_cache.load("keyring-backend")
         record["backend"] = "keyring.backends.kwallet.DBusKeyring"
@@ -274,7 +274,7 @@ print(fast == credentials.get(sys.argv[1], Secret.CLOUDFLARE))
 
 def test_fast_path_under_keyrings_chainer(recorded, home) -> None:
     profile, _ = recorded
-    secret_service.forget()
+    launch_cache.discard(launch_cache.KEYRING_BACKEND)
     done = subprocess.run(
         [sys.executable, "-c", _CHAINED, profile],
         capture_output=True,
