@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codex_cf import atomic_file, paths
+from codex_cf import paths
 
 # Entries shared by every profile (removed with `remove --all`).
 CODEX_VERSIONS = "codex-versions"  # `codex --version` of each binary, by its signature
@@ -96,6 +96,8 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
     """
     if not is_known(name):
         raise ValueError(f"cache entry {name!r} is not named in launch_cache")
+    from codex_cf import atomic_file  # only on a miss: a warm launch writes nothing
+
     path = entry_path(name, environ)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
