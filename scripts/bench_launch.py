@@ -50,18 +50,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+from codex_cf import launch_cache  # noqa: E402
+from codex_cf.constants import DEFAULT_PROFILE as PROFILE  # noqa: E402
+from codex_cf.constants import KEYRING_SERVICE as SERVICE  # noqa: E402
+from helpers import importtime  # noqa: E402
 from helpers.profiles import CURRENT as PROFILE_TEXT  # noqa: E402  (what setup writes)
 from helpers.secret_service import MissingTool, SecretServiceSession  # noqa: E402
 
-PROFILE = "cloudflare-aig"
-SERVICE = "codex-cf"
 LAUNCH_GOAL = 0.50
 FALLBACK_GOAL = 1.10
 DEFAULT_VERSION_DELAY = 0.14  # the real `codex --version` through the npm wrapper
-# codex-cf's cache entries (src/codex_cf/secret_service.py, launch_cache.py).
-BACKEND_RECORD = "keyring-backend.json"
-# Checked profiles are cached only once the files are older than this (launch_cache).
-SETTLE_SECONDS = 2.2
+# Checked profiles are cached only once the files are older than this.
+SETTLE_SECONDS = launch_cache.RACY_SECONDS + 0.2
 
 
 GROWN_CONFIG_HEAD = """\
@@ -88,10 +88,10 @@ fi
 exit 0
 """
 
-_FLOOR_CODE = "import keyring; keyring.get_password('codex-cf', 'cloudflare-aig')"
+_FLOOR_CODE = f"import keyring; keyring.get_password({SERVICE!r}, {PROFILE!r})"
 _FLOOR_CHECK_CODE = (
     "import hashlib, sys, keyring\n"
-    "value = keyring.get_password('codex-cf', 'cloudflare-aig') or ''\n"
+    f"value = keyring.get_password({SERVICE!r}, {PROFILE!r}) or ''\n"
     "sys.exit(hashlib.sha256(value.encode()).hexdigest() != sys.argv[1])\n"
 )
 _WATCHED_MODULES = ("keyring", "secretstorage", "click", "tomlkit", "psutil", "tomllib")
@@ -114,11 +114,11 @@ class Scenario:
         return self.root / "home"
 
     @property
-    def cache(self) -> Path:
-        return self.home / ".cache" / "codex-cf"
+    def backend_record(self) -> Path:
+        return launch_cache.entry_path(launch_cache.KEYRING_BACKEND, self.env)
 
     def forget_backend(self) -> None:
-        (self.cache / BACKEND_RECORD).unlink(missing_ok=True)
+        self.backend_record.unlink(missing_ok=True)
 
 
 @dataclass
@@ -257,17 +257,6 @@ def run_checked(argv: Sequence[str], env: dict[str, str], stdin: str | None = No
     return err
 
 
-def imported_modules(importtime_stderr: str) -> set[str]:
-    """Top-level names of the modules `-X importtime` saw imported."""
-    names = set()
-    for line in importtime_stderr.splitlines():
-        if line.startswith("import time:") and line.count("|") == 2:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "package":  # the header line
-                names.add(name.split(".")[0])
-    return names
-
-
 def check_launch(codex_cf: str, scenario: Scenario, token_digest: str, record: Path) -> set[str]:
     """One traced launch: the stand-in got the right token; which modules it took."""
     record.unlink(missing_ok=True)
@@ -275,7 +264,7 @@ def check_launch(codex_cf: str, scenario: Scenario, token_digest: str, record: P
     err = run_checked([codex_cf, "exec", "hi"], env)
     if not record.exists() or record.read_text().strip() != token_digest:
         raise BenchError(f"the {scenario.name} launch did not hand Codex the stored token")
-    return imported_modules(err)
+    return importtime.top_level(importtime.imported(err))
 
 
 def store_token(codex_cf: str, env: dict[str, str], token: str) -> None:
@@ -428,8 +417,8 @@ def _bench(
     traced: dict[str, set[str]] = {}
     for scenario in (fresh, grown):
         run_checked([codex_cf, "exec", "hi"], scenario.env)
-        if not (scenario.cache / BACKEND_RECORD).exists():
-            raise BenchError(f"codex-cf recorded no keyring backend in {scenario.cache}")
+        if not scenario.backend_record.exists():
+            raise BenchError(f"codex-cf recorded no keyring backend at {scenario.backend_record}")
         traced[scenario.name] = check_launch(codex_cf, scenario, token_digest, tmp / "record")
         scenario.forget_backend()
         forced = check_launch(codex_cf, scenario, token_digest, tmp / "record")

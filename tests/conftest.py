@@ -14,7 +14,7 @@ import pytest
 TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
-from helpers import real_parts, secret_service, stand_in_codex  # noqa: E402
+from helpers import profiles, real_parts, secret_service, stand_in_codex  # noqa: E402
 from helpers.codex_sessions import CodexSessions  # noqa: E402
 from helpers.keyrings import FILE_ENV  # noqa: E402
 from helpers.secret_service import SecretServiceSession  # noqa: E402
@@ -156,3 +156,18 @@ def codex_cf_off_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def codex_cf() -> str:
     return real_parts.codex_cf()
+
+
+def _username(request: pytest.FixtureRequest) -> str:
+    """A profile name of its own per test: the Secret Service is shared by the session."""
+    return "t-" + request.node.name.replace("[", "-").replace("]", "")[-40:].strip("-_")
+
+
+@pytest.fixture
+def profile(request, real_keyring, home) -> Iterator[str]:
+    """A profile of its own in the real Secret Service, with a current profile file."""
+    name = _username(request)
+    real_keyring.clear(name)
+    profiles.write(home.profile(name))
+    yield name
+    real_keyring.clear(name)

@@ -1,35 +1,61 @@
-"""Writing a file so that a reader (or a crash) sees the old version or the new, never half."""
+"""Writing a file so that a reader (or a crash) sees the old version or the new, never half.
+
+The one way codex-cf writes a file. The launch writes its cache through it, so
+it imports only `os` (tempfile would bring shutil, random and more to every start).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import tempfile
 from pathlib import Path
 
+# What mkstemp asks for: created here and now, not through a link, no text-mode
+# newline translation on Windows.
+_CREATE = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
-def write(path: Path, text: str, mode: int) -> None:
+
+def write(path: Path, text: str, mode: int, durable: bool = True) -> None:
     """Temp file in the same folder, fsync, chmod, rename, then fsync the folder.
 
-    The temp file is private from creation (mkstemp makes it 0600), so a
-    secret-adjacent file is never readable by others, even for a moment.
+    The temp file is private from creation (0600), so a secret-adjacent file is
+    never readable by others, even for a moment. `durable=False` skips the
+    fsyncs, for files that can be recomputed: a crash may then lose the new
+    version, never leave half of it under the file's name.
     """
-    descriptor, temp_name = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
+    descriptor, temp_name = _create_private(path)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
-    _sync_folder(path.parent)
+    if durable:
+        _sync_folder(path.parent)
+
+
+def _create_private(path: Path) -> tuple[int, str]:
+    """A new temp file beside `path`, named `.NAME.RANDOM.tmp`, open for writing."""
+    for _ in range(100):
+        temp_name = str(path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp"))
+        try:
+            return os.open(temp_name, _CREATE, 0o600), temp_name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
 
 
 def remove_leftovers(path: Path) -> None:
@@ -38,6 +64,8 @@ def remove_leftovers(path: Path) -> None:
     Only for callers that hold a lock against every other writer of `path`:
     a temp file of a write in progress looks the same.
     """
+    import glob
+
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         with contextlib.suppress(OSError):
             leftover.unlink()

@@ -21,6 +21,7 @@ from codex_cf.constants import (
     OWN_COMMANDS,
     PROFILE_ENV,
     REASONING_EFFORTS,
+    SHELLS,
     AuthMode,
     Billing,
     ExitStatus,
@@ -212,7 +213,7 @@ def doctor(profile: str | None, as_json: bool, offline: bool, self_test: bool) -
 
 
 @group.command(context_settings=CONTEXT)
-@click.argument("shell", required=False, type=click.Choice(["bash", "zsh", "fish", "powershell"]))
+@click.argument("shell", required=False, type=click.Choice(SHELLS))
 @click.option("--install", is_flag=True, help="Write it where the shell loads it from.")
 @click.option(
     "--alias",

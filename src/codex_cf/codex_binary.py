@@ -20,7 +20,6 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import CodexNotFound, CodexUnusable
 
-_VERSION_CACHE = "codex-versions"
 _VERSION_TIMEOUT_SECONDS = 15
 _SCRIPT_PROBE_BYTES = 1024
 # What a launcher script for codex-cf contains: pip's console-script wrapper
@@ -209,7 +208,7 @@ def version(codex: Codex, environ: Mapping[str, str] | None = None) -> tuple[int
     resolved = codex.native.native if codex.native else codex.resolved
     signature = launch_cache.file_signature(Path(resolved))
     key = [signature[1], signature[2]] if signature else None
-    cache = launch_cache.load(_VERSION_CACHE, environ)
+    cache = launch_cache.load(launch_cache.CODEX_VERSIONS, environ)
     entry = cache.get(resolved)
     if isinstance(entry, dict) and entry.get("signature") == key and key is not None:
         cached = parse_version(str(entry.get("version", "")))
@@ -222,7 +221,7 @@ def version(codex: Codex, environ: Mapping[str, str] | None = None) -> tuple[int
     assert parsed is not None  # _run_version checked it
     if key is not None:
         cache[resolved] = {"signature": key, "version": text}
-        launch_cache.store(_VERSION_CACHE, cache, environ)
+        launch_cache.store(launch_cache.CODEX_VERSIONS, cache, environ)
     return parsed
 
 

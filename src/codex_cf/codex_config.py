@@ -22,7 +22,7 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.toml_document import TOMLDocument
 
-from codex_cf import atomic_file, paths
+from codex_cf import atomic_file, launch_cache
 from codex_cf.errors import FileConflict, ProfileNotCurrent
 
 _LOCK_WAIT_SECONDS = 10.0
@@ -76,7 +76,7 @@ def load(path: Path, fix: str) -> LoadedFile:
 @contextlib.contextmanager
 def write_lock(environ: dict[str, str] | None = None) -> Iterator[None]:
     """One codex-cf writes at a time (setup, token import, remove)."""
-    lock_path = paths.cache_dir(environ) / "write.lock"
+    lock_path = launch_cache.lock_path(environ)
     try:
         lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handle = open(lock_path, "a+b")  # noqa: SIM115  (closed below, after the yield)

@@ -112,6 +112,9 @@ OWN_COMMANDS: dict[str, str | None] = {
     "--version": None,
 }
 
+# The shells codex-cf ships a completion script for.
+SHELLS = ("bash", "zsh", "fish", "powershell")
+
 # Sub-commands of `token`, as the completion scripts offer them.
 TOKEN_SUBCOMMANDS = ("set", "status", "delete", "verify", "import", "print")
 

@@ -36,8 +36,6 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import CodexCfError
 
-SELF_TEST_RECORD = "self-test"
-
 
 def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.Codex | None]:
     try:
@@ -232,9 +230,9 @@ def check_keyring(secrets: list[Secret]) -> Check:
 
 
 def check_rc_exports(variables: list[str], profile: str) -> list[Check]:
-    from codex_cf import shells
+    from codex_cf import rc_files
 
-    found = shells.find_exports(variables, paths.home())
+    found = rc_files.find_exports(variables, paths.home())
     if not found:
         return [Check("shell.rc_exports", Status.OK, "no shell start-up file exports the token")]
     return [
@@ -401,7 +399,7 @@ def self_test_reminder(codex: codex_binary.Codex | None) -> Check | None:
     """Suggest --self-test when it has not passed with this Codex build."""
     if codex is None:
         return None
-    record = launch_cache.load(SELF_TEST_RECORD)
+    record = launch_cache.load(launch_cache.SELF_TEST)
     if record.get(codex.resolved) == launch_cache.file_signature(Path(codex.resolved)):
         return None
     return Check(
@@ -413,6 +411,6 @@ def self_test_reminder(codex: codex_binary.Codex | None) -> Check | None:
 
 
 def remember_self_test(codex: codex_binary.Codex) -> None:
-    record = launch_cache.load(SELF_TEST_RECORD)
+    record = launch_cache.load(launch_cache.SELF_TEST)
     record[codex.resolved] = launch_cache.file_signature(Path(codex.resolved))
-    launch_cache.store(SELF_TEST_RECORD, record)
+    launch_cache.store(launch_cache.SELF_TEST, record)

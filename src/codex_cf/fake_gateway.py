@@ -105,6 +105,7 @@ class FakeGateway:
         self.responses_path = f"{self.gateway_path}/responses"
         self.requests: list[RecordedRequest] = []
         self.tool_name: str | None = None
+        # Set once Codex has sent back a command's output and got the final answer.
         self.turn_completed = threading.Event()
         self._outputs: dict[str, str] = {}
         self._calls = 0
@@ -141,10 +142,6 @@ class FakeGateway:
             return [
                 r for r in self.requests if r.method == "POST" and r.path == self.responses_path
             ]
-
-    def wait_for_turn(self, timeout: float) -> bool:
-        """True once Codex has sent back a command's output and got the final answer."""
-        return self.turn_completed.wait(timeout)
 
     def stop(self) -> None:
         if self._stopped:

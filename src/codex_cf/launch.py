@@ -1,20 +1,35 @@
 """The hot path: from `codex-cf ARGS` to the real Codex, in the same process.
 
 Runs before every Codex start, so it imports only the standard library, its
-sibling modules that do the same, and (on a keyring fallback) keyring. The
-interactive repair and prompt flows load only when a terminal user needs them.
+sibling modules that do the same, and (on a keyring fallback) keyring. It
+imports no command: what it needs from a person at the terminal (repair the
+profile, type a token) its caller hands it as a `Person`.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from codex_cf import codex_args, codex_binary, credentials, profile_facts
 from codex_cf.constants import REENTRY_ENV, Secret
 from codex_cf.errors import NoSecureKeyring, ProfileNotCurrent
+
+if TYPE_CHECKING:
+    from codex_cf.profile_rules import Report
+
+
+class Person(NamedTuple):
+    """What a person at the terminal can do for a launch; no Person when nobody is there."""
+
+    # The profile is not current: explain, offer setup, return the facts it leaves.
+    repair_profile: Callable[[Report], profile_facts.ProfileFacts]
+    # No secret stored: ask for it (profile, secret, must_save) and maybe save it.
+    prompt_for_token: Callable[[str, Secret, bool], str]
+    # Nowhere safe to store a secret: ask for it for this run only.
+    token_for_this_run: Callable[[str, Secret, NoSecureKeyring], str]
 
 
 class Launch(NamedTuple):
@@ -26,7 +41,7 @@ class Launch(NamedTuple):
 
 
 def _current_facts(
-    profile: str, environ: Mapping[str, str], interactive: bool
+    profile: str, environ: Mapping[str, str], person: Person | None
 ) -> profile_facts.ProfileFacts:
     cached = profile_facts.cached(profile, environ)
     if cached is not None:
@@ -36,10 +51,8 @@ def _current_facts(
     outcome = profile_rules.check_and_remember(profile, environ)
     if isinstance(outcome, profile_facts.ProfileFacts):
         return outcome
-    if interactive:
-        from codex_cf.commands import setup_cmd
-
-        return setup_cmd.repair_for_launch(outcome)
+    if person is not None:
+        return person.repair_profile(outcome)
     failure = outcome.first_failure()
     assert failure is not None
     raise ProfileNotCurrent(f"profile {profile!r} is not usable: {failure.message}", failure.fix)
@@ -49,24 +62,20 @@ def _secret(
     profile: str,
     secret: Secret,
     environ: Mapping[str, str],
-    interactive: bool,
+    person: Person | None,
     must_save: bool = False,
 ) -> str:
     try:
         value = credentials.resolve(profile, secret, environ).value
     except NoSecureKeyring as no_store:
         # Nowhere safe to keep it: a person may still paste it for this run (env mode only).
-        if not interactive or must_save:
+        if person is None or must_save:
             raise
-        from codex_cf.commands import token_cmd
-
-        return token_cmd.prompt_for_this_run(profile, secret, no_store)
+        return person.token_for_this_run(profile, secret, no_store)
     if value:
         return value
-    if interactive:
-        from codex_cf.commands import token_cmd
-
-        return token_cmd.prompt_for_launch(profile, secret, must_save)
+    if person is not None:
+        return person.prompt_for_token(profile, secret, must_save)
     raise credentials.missing_error(profile, secret)
 
 
@@ -74,7 +83,7 @@ def token_environment(
     profile: str,
     facts: profile_facts.ProfileFacts,
     environ: Mapping[str, str],
-    interactive: bool,
+    person: Person | None,
 ) -> dict[str, str]:
     """The variables to add for Codex: set ones win (sent stripped), the rest come from
     the keyring."""
@@ -87,17 +96,17 @@ def token_environment(
                 added[export.variable] = given
             continue
         if export.secret not in values:
-            values[export.secret] = _secret(profile, export.secret, environ, interactive)
+            values[export.secret] = _secret(profile, export.secret, environ, person)
         added[export.variable] = export.prefix + values[export.secret]
     exported = {e.secret for e in facts.exports}
     for secret in facts.required:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
         if secret not in exported:
-            _secret(profile, secret, environ, interactive, must_save=True)
+            _secret(profile, secret, environ, person, must_save=True)
     return added
 
 
-def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bool) -> Launch:
+def plan_launch(args: Sequence[str], environ: Mapping[str, str], person: Person | None) -> Launch:
     """Decide everything about the Codex start without starting it."""
     codex_binary.check_not_reentered(environ, args)
     cmdline = codex_args.parse(args)
@@ -106,8 +115,8 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bo
     profile = None
     if cmdline.runtime:
         profile = profile_facts.resolve_name(cmdline.profile, environ)
-        facts = _current_facts(profile, environ, interactive)
-        env.update(token_environment(profile, facts, environ, interactive))
+        facts = _current_facts(profile, environ, person)
+        env.update(token_environment(profile, facts, environ, person))
         codex_binary.require_supported(codex, environ)
     argv = cmdline.codex_argv(profile)
     env[REENTRY_ENV] = codex_binary.reentry_marker(argv)

@@ -1,7 +1,10 @@
 """The entry point and the one place errors become messages and exit statuses.
 
 Own commands go to the click layer; everything else is a Codex start and
-takes the launch path, which never imports click.
+takes the launch path, which never imports click. The two doors never import
+each other: what the launch needs from a person at the terminal (repair the
+profile, type a token) is wired here, from the commands that know how.
+Nothing imports this module.
 """
 
 from __future__ import annotations
@@ -9,19 +12,20 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from codex_cf import terminal
 from codex_cf.constants import CODEX_COMMANDS, OWN_COMMANDS, ExitStatus
 from codex_cf.errors import CodexCfError
 
+if TYPE_CHECKING:
+    from codex_cf.constants import Secret
+    from codex_cf.errors import NoSecureKeyring
+    from codex_cf.launch import Person
+    from codex_cf.profile_facts import ProfileFacts
+    from codex_cf.profile_rules import Report
+
 DEBUG_ENV = "CODEX_CF_DEBUG"
-
-
-def is_interactive() -> bool:
-    """A person is there to answer: prompts and repair offers are allowed."""
-    try:
-        return sys.stdin.isatty() and sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _one_edit_apart(typed: str, name: str) -> bool:
@@ -42,19 +46,44 @@ def _one_edit_apart(typed: str, name: str) -> bool:
 
 def _meant_own_command(args: list[str]) -> list[str]:
     """`codex-cf doctr` on a terminal: ask before it becomes a paid Codex turn."""
-    if len(args) != 1 or args[0] in CODEX_COMMANDS or not is_interactive():
+    if len(args) != 1 or args[0] in CODEX_COMMANDS or not terminal.is_interactive():
         return args
     near = [name for name in OWN_COMMANDS if name[0] != "-" and _one_edit_apart(args[0], name)]
     if len(near) != 1:
         return args
-    from codex_cf import terminal
-
     terminal.say(f"codex-cf: {args[0]!r} is one letter away from the command {near[0]!r}.")
     question = f"Run codex-cf {near[0]}? (no: send {args[0]!r} to Codex as a prompt)"
     if terminal.confirm(question, default=True):
         return [near[0]]
     terminal.say(f"(codex-cf -- {args[0]} sends it without asking)")
     return ["--", *args]
+
+
+def _repair_profile(report: Report) -> ProfileFacts:
+    from codex_cf.commands import setup_cmd
+
+    return setup_cmd.repair_for_launch(report)
+
+
+def _prompt_for_token(profile: str, secret: Secret, must_save: bool) -> str:
+    from codex_cf.commands import token_cmd
+
+    return token_cmd.prompt_for_launch(profile, secret, must_save)
+
+
+def _token_for_this_run(profile: str, secret: Secret, no_store: NoSecureKeyring) -> str:
+    from codex_cf.commands import token_cmd
+
+    return token_cmd.prompt_for_this_run(profile, secret, no_store)
+
+
+def _person() -> Person | None:
+    """The launch's helper at the terminal; the commands behind it load only when asked."""
+    if not terminal.is_interactive():
+        return None
+    from codex_cf.launch import Person
+
+    return Person(_repair_profile, _prompt_for_token, _token_for_this_run)
 
 
 def _dispatch(args: list[str]) -> int:
@@ -70,7 +99,7 @@ def _dispatch(args: list[str]) -> int:
         args = args[1:]
     from codex_cf import launch
 
-    plan = launch.plan_launch(args, os.environ, is_interactive())
+    plan = launch.plan_launch(args, os.environ, _person())
     return launch.exec_launch(plan)
 
 

@@ -21,7 +21,6 @@ from typing import NamedTuple
 
 from codex_cf import launch_cache
 
-_CACHE = "codex-starts"
 PACKAGE_ROOT_ENV = "CODEX_MANAGED_PACKAGE_ROOT"
 MANAGED_BY_ENV = {
     "npm": "CODEX_MANAGED_BY_NPM",
@@ -71,7 +70,7 @@ def native_start(path: str, resolved: str, environ: Mapping[str, str]) -> Start 
     if signature is None:
         return None
     key = f"{os.path.abspath(path)}\n{resolved}"
-    cache = launch_cache.load(_CACHE, environ)
+    cache = launch_cache.load(launch_cache.CODEX_STARTS, environ)
     entry = cache.get(key)
     if isinstance(entry, dict) and entry.get("signature") == signature:
         cached = _from_json(entry.get("start"))
@@ -80,7 +79,7 @@ def native_start(path: str, resolved: str, environ: Mapping[str, str]) -> Start 
     start = read_start(path, resolved)
     if launch_cache.is_settled(signature):
         cache[key] = {"signature": signature, "start": list(start) if start else None}
-        launch_cache.store(_CACHE, cache, environ)
+        launch_cache.store(launch_cache.CODEX_STARTS, cache, environ)
     return start
 
 

@@ -15,6 +15,13 @@ def home(environ: Mapping[str, str] | None = None) -> Path:
     return Path(value) if value else Path.home()
 
 
+def with_home(home: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment as seen by a user whose home is `home` (for the folders below)."""
+    env = dict(os.environ if environ is None else environ)
+    env["HOME"] = str(home)
+    return env
+
+
 def codex_home(environ: Mapping[str, str] | None = None) -> Path:
     """Codex's own rule: $CODEX_HOME, else ~/.codex."""
     env = os.environ if environ is None else environ

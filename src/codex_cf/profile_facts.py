@@ -111,10 +111,6 @@ def is_codex_cf_executable(command: object) -> bool:
     return name == PROGRAM and os.path.isfile(command) and os.access(command, os.X_OK)
 
 
-def _cache_name(profile: str) -> str:
-    return f"profile-{profile}"
-
-
 def signature(profile: str, environ: Mapping[str, str] | None = None) -> list[Any]:
     """What must be unchanged for a cached verdict to stand: both files' signatures."""
     profile_file = paths.profile_path(profile, environ)
@@ -127,7 +123,7 @@ def signature(profile: str, environ: Mapping[str, str] | None = None) -> list[An
 
 def cached(profile: str, environ: Mapping[str, str] | None = None) -> ProfileFacts | None:
     """The facts recorded when these very files were last found current, else None."""
-    entry = launch_cache.load(_cache_name(profile), environ)
+    entry = launch_cache.load(launch_cache.profile_entry(profile), environ)
     if entry.get("signature") != signature(profile, environ):
         return None
     try:
@@ -145,5 +141,7 @@ def remember(
     """Record a current profile's facts under the signature it was checked with."""
     if all(launch_cache.is_settled(s) for s in checked[1:]):
         launch_cache.store(
-            _cache_name(profile), {"signature": checked, "facts": facts.to_json()}, environ
+            launch_cache.profile_entry(profile),
+            {"signature": checked, "facts": facts.to_json()},
+            environ,
         )

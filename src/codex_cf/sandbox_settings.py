@@ -48,10 +48,6 @@ class Sandbox:
         """workspace-write with network access: the bus, and so the keyring, is reachable."""
         return self.mode.value == WORKSPACE_WRITE and self.network_access.value is True
 
-    @property
-    def reaches_keyring(self) -> bool:
-        return self.full_access or self.network_open
-
     def describe(self) -> str:
         """The settings as a user would write them, with where each came from."""
         if self.mode.value is None:

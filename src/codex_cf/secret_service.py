@@ -21,7 +21,6 @@ from codex_cf import bounded, launch_cache, paths
 from codex_cf.constants import FAST_KEYRING_TIMEOUT_SECONDS, KEYRING_SERVICE
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
-_RECORD = "keyring-backend"
 
 
 def fingerprint(environ: Mapping[str, str]) -> list[Any] | None:
@@ -63,7 +62,7 @@ def record_backend(backend: object, environ: Mapping[str, str]) -> None:
         backend, "preferred_collection"
     )
     launch_cache.store(
-        _RECORD,
+        launch_cache.KEYRING_BACKEND,
         {"backend": name, "customised": customised, "fingerprint": fingerprint(environ)},
         environ,
     )
@@ -86,7 +85,7 @@ def _lookup(username: str) -> str | None:
 
 def lookup(username: str, environ: Mapping[str, str]) -> str | None:
     """The token keyring would return, or None for a miss or any doubt."""
-    record = launch_cache.load(_RECORD, environ)
+    record = launch_cache.load(launch_cache.KEYRING_BACKEND, environ)
     if record.get("backend") != SECRET_SERVICE_BACKEND or record.get("customised", True):
         return None
     current = fingerprint(environ)
@@ -103,7 +102,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
-
-
-def forget(environ: Mapping[str, str] | None = None) -> None:
-    launch_cache.discard(_RECORD, environ)

@@ -1,19 +1,31 @@
-"""Questions to the person at the terminal; prompts go to stderr so stdout stays clean."""
+"""Questions to the person at the terminal; prompts go to stderr so stdout stays clean.
+
+The launch path asks `is_interactive` on every start, so this module loads no
+more than the standard library's core; the rest comes in when a question is asked.
+"""
 
 from __future__ import annotations
 
-import getpass
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from codex_cf.errors import UsageError
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 T = TypeVar("T")
 _SPINNER = "|/-\\"
+
+
+def is_interactive() -> bool:
+    """A person is there to answer: prompts and repair offers are allowed."""
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def say(message: str = "") -> None:
@@ -59,6 +71,8 @@ def confirm(question: str, default: bool = True) -> bool:
 
 def ask_secret(question: str) -> str:
     """A hidden prompt: nothing typed is echoed. Ctrl-D is walking away, as in `ask`."""
+    import getpass
+
     try:
         return getpass.getpass(f"{question}: ", stream=sys.stderr)
     except EOFError:
@@ -89,6 +103,8 @@ def wait_for(future: Future[T], label: str) -> T:
 
     A slow network then shows what is being waited for instead of silence.
     """
+    from concurrent.futures import TimeoutError as FutureTimeout
+
     try:
         shown = sys.stderr.isatty()
     except (AttributeError, ValueError):

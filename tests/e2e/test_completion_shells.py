@@ -21,7 +21,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from codex_cf import shells
+from codex_cf import rc_files
 from codex_cf.commands import completion
 from codex_cf.constants import TOKEN_SUBCOMMANDS
 from helpers import real_parts
@@ -304,11 +304,11 @@ def fresh(shell: str, parts: Parts, tmp_path: Path, lines: list[str]) -> Session
     if shell == "bash":
         return start(shell, env, lines, tmp_path)
     if shell == "zsh":
-        zshrc = shells.rc_file("zsh", Path(env["HOME"]))
+        zshrc = rc_files.rc_file("zsh", Path(env["HOME"]))
         with zshrc.open("a") as rc:
             rc.write("\n".join(["PS1='READY> '", "RPS1=", "LISTMAX=10000", *lines, ""]))
         return Session([program, "-i"], env)
-    config = shells.rc_file("fish", Path(env["HOME"]))
+    config = rc_files.rc_file("fish", Path(env["HOME"]))
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         "function fish_prompt; printf 'READY> '; end\nset -g fish_greeting ''\n" + "\n".join(lines)

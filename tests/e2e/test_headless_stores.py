@@ -52,7 +52,7 @@ def _codex_turn_used(gateway: FakeGateway, token: str, done: subprocess.Complete
         assert_same_secret(
             Withheld(request.header("Authorization") or ""), Withheld(f"Bearer {token}"), "auth"
         )
-    assert gateway.wait_for_turn(0), "Codex never sent the command's output back"
+    assert gateway.turn_completed.wait(0), "Codex never sent the command's output back"
     (output,) = gateway.tool_outputs
     assert_absent(token, output, where="the agent's command output")
     assert "printenv status: 1" in output
@@ -164,7 +164,7 @@ def test_the_agent_cannot_read_the_pass_store(codex, project, home, pass_store) 
         profiles.write(home.profile(), profiles.with_base_url(gateway.base_url))
         done = run_codex_cf("exec", "--skip-git-repo-check", "hi", cwd=str(project), timeout=180)
         assert done.returncode == 0, done.stderr[-2000:]
-        assert gateway.wait_for_turn(0), "Codex never sent the command's output back"
+        assert gateway.turn_completed.wait(0), "Codex never sent the command's output back"
         (output,) = gateway.tool_outputs
     assert_absent(token, output, where="the agent's command output")
     assert "pass status: " in output

@@ -130,7 +130,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: st
             _, stderr = child.communicate(timeout=HOLD_SECONDS)
         seen.status = child.returncode
         assert seen.status == 0, Withheld(stderr.decode("utf-8", "replace"))
-        assert gateway.wait_for_turn(HOLD_SECONDS), "the turn did not complete"
+        assert gateway.turn_completed.wait(HOLD_SECONDS), "the turn did not complete"
         assert gateway.snapshot_seen, "Codex made no shell snapshot"
         assert len(gateway.tool_outputs) == 1
         output = gateway.tool_outputs[0]

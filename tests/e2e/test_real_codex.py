@@ -88,7 +88,7 @@ def test_exec_sends_keyring_token_and_hides_it_from_the_agent(
     )
     assert_absent(token, done.stdout, done.stderr)
     assert done.status == 0, done.stderr
-    assert gateway.wait_for_turn(0), "Codex never sent the command's output back"
+    assert gateway.turn_completed.wait(0), "Codex never sent the command's output back"
     _check_requests(gateway, token)
     assert gateway.snapshot_seen, "Codex made no shell snapshot"
     output = _one_tool_output(gateway)

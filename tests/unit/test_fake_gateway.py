@@ -101,7 +101,7 @@ def test_two_turns_run_the_command_then_finish(gateway) -> None:
     assert message["type"] == "message"
     assert message["role"] == "assistant"
     assert message["content"] == [{"type": "output_text", "text": gateway.reply}]
-    assert gateway.wait_for_turn(0)
+    assert gateway.turn_completed.wait(0)
     assert gateway.tool_outputs == ["no token"]
 
 

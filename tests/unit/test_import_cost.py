@@ -19,7 +19,7 @@ import pytest
 
 from codex_cf import credentials, launch_cache
 from codex_cf.constants import Secret
-from helpers import npm_tree, profiles, stand_in_codex
+from helpers import importtime, npm_tree, profiles, stand_in_codex
 from helpers.stand_in_codex import StandInCodex
 from helpers.tokens import digest, fake_token
 
@@ -55,22 +55,12 @@ class Trace:
     events: list[tuple[str, str]]  # (audit event, path or "<fd>")
 
     def top_level(self) -> set[str]:
-        return {name.split(".")[0] for name in self.modules}
+        return importtime.top_level(self.modules)
 
     def under(self, folder: Path) -> list[tuple[str, str]]:
         """Events on paths inside folder, the path made relative to it."""
         prefix = str(folder) + os.sep
         return [(e, p.removeprefix(prefix)) for e, p in self.events if p.startswith(prefix)]
-
-
-def parse_importtime(stderr: str) -> set[str]:
-    modules = set()
-    for line in stderr.splitlines():
-        if line.startswith("import time:") and line.count("|") == 2:
-            name = line.rsplit("|", 1)[1].strip()
-            if name != "package":  # the header line
-                modules.add(name)
-    return modules
 
 
 def traced_launch(root: Path, *args: str, env: dict[str, str] | None = None) -> Trace:
@@ -86,7 +76,7 @@ def traced_launch(root: Path, *args: str, env: dict[str, str] | None = None) -> 
         timeout=60,
         check=False,
     )
-    modules = parse_importtime(done.stderr)
+    modules = importtime.imported(done.stderr)
     assert done.returncode == 0, done.stderr.splitlines()[-3:]
     events = [tuple(line.split("\t", 1)) for line in log.read_text().splitlines()]
     return Trace(modules, [(e[0], e[1]) for e in events])
@@ -94,7 +84,7 @@ def traced_launch(root: Path, *args: str, env: dict[str, str] | None = None) -> 
 
 def wait_until_settled() -> None:
     """Files written just now are not cached (launch_cache's racy rule); age them honestly."""
-    time.sleep(launch_cache._RACY_SECONDS + 0.2)
+    time.sleep(launch_cache.RACY_SECONDS + 0.2)
 
 
 def grown(text: str, entries: int = 500) -> str:
@@ -113,7 +103,7 @@ def test_importing_main_loads_nothing_heavy() -> None:
         timeout=60,
         check=True,
     )
-    modules = {m.split(".")[0] for m in parse_importtime(done.stderr)}
+    modules = importtime.top_level(importtime.imported(done.stderr))
     assert "codex_cf" in modules  # the trace sees what was imported
     assert modules.isdisjoint({*HEAVY, "secretstorage", "tomllib"})
 

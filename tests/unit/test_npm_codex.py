@@ -170,7 +170,7 @@ def test_a_missing_platform_package_is_the_launchers_error(home, tmp_path) -> No
 
 def test_a_changed_launcher_is_read_again(home, tmp_path) -> None:
     tree = npm_tree.build(tmp_path / "node_modules", "0.171.0")
-    time.sleep(launch_cache._RACY_SECONDS + 0.2)  # old enough to be cached
+    time.sleep(launch_cache.RACY_SECONDS + 0.2)  # old enough to be cached
     first, _ = _both(tree)
     assert first.same_process()
     assert launch_cache.entry_path("codex-starts").exists()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from codex_cf import atomic_file, paths, shells
+from codex_cf import atomic_file, paths, rc_files, shells
 from codex_cf.constants import PROGRAM, ExitStatus
 from codex_cf.errors import CodexCfError, FileConflict, UsageError
 
@@ -137,7 +137,7 @@ def install(shell: str, text: str, aliases: tuple[str, ...], home: Path) -> list
 
 def _bash_activation(script_path: Path, home: Path) -> list[str]:
     line = f"  source {shlex.quote(str(script_path))}"
-    bashrc = shells.rc_file("bash", home)
+    bashrc = rc_files.rc_file("bash", home)
     if any(candidate.is_file() for candidate in _BASH_COMPLETION):
         return [
             "New shells load it through bash-completion. "
@@ -148,7 +148,7 @@ def _bash_activation(script_path: Path, home: Path) -> list[str]:
 
 
 def _zsh_activation(script_path: Path, home: Path) -> list[str]:
-    zshrc = shells.rc_file("zsh", home)
+    zshrc = rc_files.rc_file("zsh", home)
     try:
         content = zshrc.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -173,7 +173,7 @@ def _powershell_activation(script_path: Path, home: Path) -> list[str]:
 
     The block stays harmless after `codex-cf remove` deletes the script.
     """
-    profile = shells.rc_file("powershell", home)
+    profile = rc_files.rc_file("powershell", home)
     quoted = "'" + str(script_path).replace("'", "''") + "'"
     block = (
         f"{PROFILE_BEGIN}\nif (Test-Path -LiteralPath {quoted}) {{ . {quoted} }}\n{PROFILE_END}\n"

@@ -26,9 +26,6 @@ from codex_cf.codex_config import backup_path, write_lock
 from codex_cf.constants import PROVIDER_ID, SECRET_LABEL, ExitStatus, Secret
 from codex_cf.errors import FileConflict, KeyringUnavailable, UsageError
 
-# Cache entries shared by every profile: removed with --all only.
-_SHARED_CACHE = ("codex-versions", "keyring-backend", "self-test")
-
 
 @dataclass(frozen=True)
 class RemoveOptions:
@@ -86,9 +83,7 @@ def _all_profile_names() -> list[str]:
     for path in paths.codex_home().glob("*.config.toml"):
         if is_codex_cf_profile(path):
             names.add(path.name.removesuffix(".config.toml"))
-    cache = paths.cache_dir()
-    for entry in cache.glob("profile-*.json"):
-        names.add(entry.name.removeprefix("profile-").removesuffix(".json"))
+    names.update(launch_cache.cached_profiles())
     names.add(profile_facts.resolve_name(None))
     return sorted(n for n in names if profile_facts.valid_profile_name(n))
 
@@ -119,14 +114,16 @@ def find_traces(options: RemoveOptions) -> Traces:
                     ) from None
                 if stored is not None:
                     traces.keyring_items.append((name, secret))
-        if launch_cache.entry_path(f"profile-{name}").exists():
-            traces.cache_entries.append(f"profile-{name}")
+        if launch_cache.entry_path(launch_cache.profile_entry(name)).exists():
+            traces.cache_entries.append(launch_cache.profile_entry(name))
     if options.all_profiles:
         from codex_cf import shells
 
         traces.shared = True
         traces.completion_files = shells.installed_completion_files(paths.home())
-        traces.cache_entries += [n for n in _SHARED_CACHE if launch_cache.entry_path(n).exists()]
+        traces.cache_entries += [
+            n for n in launch_cache.SHARED_ENTRIES if launch_cache.entry_path(n).exists()
+        ]
     return traces
 
 
@@ -164,7 +161,7 @@ def _remove(traces: Traces) -> None:
     if traces.cache_entries:
         terminal.say("Removed codex-cf's cache entries")
     if traces.shared:
-        (paths.cache_dir() / "write.lock").unlink(missing_ok=True)
+        launch_cache.lock_path().unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         paths.cache_dir().rmdir()  # only when empty
 
@@ -172,8 +169,6 @@ def _remove(traces: Traces) -> None:
 def run(options: RemoveOptions) -> int:
     if options.all_profiles and options.profile:
         raise UsageError("--profile and --all exclude each other", "codex-cf remove --all")
-    from codex_cf.main import is_interactive
-
     traces = find_traces(options)
     for path in traces.foreign:
         terminal.say(f"Left alone: {path} is not a codex-cf profile")
@@ -187,7 +182,7 @@ def run(options: RemoveOptions) -> int:
         terminal.say("Dry run: nothing was removed.")
         return int(ExitStatus.OK)
     if not options.yes:
-        if not is_interactive():
+        if not terminal.is_interactive():
             raise UsageError(
                 "remove asks before it removes anything, and there is no terminal to ask",
                 "codex-cf remove --yes" + (" --all" if options.all_profiles else ""),

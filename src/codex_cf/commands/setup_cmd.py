@@ -468,10 +468,10 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
 
 def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> None:
     """The secret comes from a plain-text export in a shell start-up file: offer the keyring."""
-    from codex_cf import shells
+    from codex_cf import rc_files
 
     variable = SECRET_VARIABLE[secret]
-    found = shells.find_exports([variable], paths.home())
+    found = rc_files.find_exports([variable], paths.home())
     if not found:
         return
     plan.rc_exports += [f"{e.path}:{e.line}" for e in found]
@@ -758,9 +758,7 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
 
 
 def run(options: SetupOptions) -> int:
-    from codex_cf.main import is_interactive
-
-    interactive = is_interactive() and not options.yes and not options.token_stdin
+    interactive = terminal.is_interactive() and not options.yes and not options.token_stdin
     return execute(options, interactive)
 
 

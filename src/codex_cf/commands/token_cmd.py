@@ -31,9 +31,7 @@ def shape_problem(secret: Secret, value: str) -> str | None:
 
 def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
     label = SECRET_LABEL[secret]
-    from codex_cf.main import is_interactive
-
-    if from_stdin or not is_interactive():
+    if from_stdin or not terminal.is_interactive():
         value = terminal.read_secret_from_stdin(label)
     else:
         value = terminal.ask_secret(f"{label} for profile {profile!r} (input hidden)").strip()
@@ -141,7 +139,7 @@ def verify(profile_option: str | None) -> int:
 
 def import_token(profile_option: str | None, secret: Secret) -> int:
     """Move a secret from the environment into the keyring; point at the plain-text copies."""
-    from codex_cf import shells
+    from codex_cf import rc_files
 
     profile = profile_facts.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
@@ -161,7 +159,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     terminal.say(
         f"Saved ${variable} as the {SECRET_LABEL[secret]} for profile {profile!r} ({backend})."
     )
-    exports = shells.find_exports([variable], paths.home())
+    exports = rc_files.find_exports([variable], paths.home())
     if exports:
         terminal.say("These lines still export it in plain text; delete them and open a new shell:")
         for found in exports:

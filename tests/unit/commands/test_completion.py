@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_cf import shells
+from codex_cf import rc_files, shells
 from codex_cf.commands import completion
 from codex_cf.commands.completion import CompletionOptions
 from codex_cf.errors import FileConflict, UsageError
@@ -141,7 +141,7 @@ def test_zsh_install_gives_the_fpath_line_only_when_needed(
 
 
 def test_powershell_install_adds_one_block_to_the_profile(home) -> None:
-    profile = shells.rc_file("powershell", home.home)
+    profile = rc_files.rc_file("powershell", home.home)
     profile.parent.mkdir(parents=True)
     profile.write_text("Set-PSReadLineOption -EditMode Emacs")  # no final newline
     profile.chmod(0o600)
@@ -161,7 +161,7 @@ def test_powershell_block_follows_a_moved_script(home, monkeypatch) -> None:
     install("powershell")
     monkeypatch.setenv("XDG_DATA_HOME", str(home.root / "elsewhere"))
     install("powershell")
-    content = shells.rc_file("powershell", home.home).read_text()
+    content = rc_files.rc_file("powershell", home.home).read_text()
     assert content.count(completion.PROFILE_BEGIN) == 1
     assert str(home.root / "elsewhere") in content
 
