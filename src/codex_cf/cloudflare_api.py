@@ -387,7 +387,8 @@ def gateway_logs(
         ReadStatus.INVALID: f"Cloudflare rejected the token ({said})",
         ReadStatus.FORBIDDEN: f"the token may not read {name}: "
         f"it needs the AI Gateway - Read permission ({said})",
-        ReadStatus.MISSING: f"Cloudflare has no {name} ({said})",
+        ReadStatus.MISSING: f"Cloudflare found no logs of gateway {gateway!r} "
+        f"of account {account_id} ({said})",
     }.get(status, f"Cloudflare did not answer the query for {name} ({said})")
     return LogsPage(status, detail, http_status=code)
 
