@@ -27,9 +27,7 @@ PER_PAGE = 50
 MAX_LOGS = 10_000
 # doctor --live reads at most this many of the newest logs since the launch.
 LIVE_PAGES = 2
-WORKERS_OBSERVABILITY = (
-    "the Cloudflare dashboard: Compute > Workers Observability (AI Gateway logs of newer accounts)"
-)
+WORKERS_OBSERVABILITY = "Workers Observability in the Cloudflare dashboard"
 
 _SINCE = re.compile(r"(\d+)\s*([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

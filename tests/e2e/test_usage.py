@@ -136,3 +136,28 @@ def test_doctor_live_confirms_the_last_launch_and_says_when_there_is_none(api) -
     assert "60 request(s)" in checks["gateway.traffic"]["message"]
     without = run_codex_cf("doctor", "--json", env=env)
     assert "gateway.traffic" not in {c["id"] for c in json.loads(without.stdout)["checks"]}
+
+
+def test_a_logs_api_refusal_falls_back_to_analytics_or_names_the_permission(api, token) -> None:
+    fake, env = api
+    fake.logs_elsewhere = {ACCOUNT}
+    fake.logs_refusal = (400, 7003, "Logs are not available for this account")
+    done = run_codex_cf("usage", "--by", "model", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["source"] == "analytics"
+    assert {g["key"]: g["requests"] for g in document["groups"]} == {"gpt-5.5": 120, "gpt-5": 10}
+    fake.no_analytics_read = {token}
+    refused = run_codex_cf("usage", env=env)
+    assert refused.returncode == 8
+    assert "Account Analytics - Read" in refused.stderr
+    assert_absent(token, refused.stdout, refused.stderr)
+
+
+def test_a_gateway_cloudflare_does_not_have_is_a_usage_error(api) -> None:
+    fake, env = api
+    fake.gateways = {}
+    done = run_codex_cf("usage", env=env)
+    assert done.returncode == 2
+    assert "no gateway 'default'" in done.stderr
+    assert "--gateway SLUG" in done.stderr

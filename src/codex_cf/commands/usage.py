@@ -75,7 +75,7 @@ def _refused(status: cloudflare_api.ReadStatus, detail: str, profile: str) -> No
 
 def _analytics(
     token: str, coordinates: tuple[str, str], by: Group, start: datetime, end: datetime
-) -> tuple[Report | None, str]:
+) -> tuple[Report | None, cloudflare_api.AnalyticsRows]:
     account, gateway = coordinates
     answer = terminal.run_with_progress(
         "usage: waiting for Cloudflare's analytics",
@@ -84,8 +84,8 @@ def _analytics(
         ),
     )
     if answer.status is not cloudflare_api.ReadStatus.OK:
-        return None, answer.detail
-    return group_analytics(answer.rows, by, start, end), answer.detail
+        return None, answer
+    return group_analytics(answer.rows, by, start, end), answer
 
 
 def build(
@@ -130,7 +130,8 @@ def build(
             )
         return report
     # No logs: an empty period, or a gateway that logs elsewhere. Analytics tells which.
-    analytics, said = _analytics(token, coordinates, by, start, end)
+    analytics, answered = _analytics(token, coordinates, by, start, end)
+    said = answered.detail
     logs_said = (
         "the Logs API has no requests in this period"
         if fetched.status is read.OK
@@ -162,6 +163,13 @@ def build(
         )
         return empty
     again = profile_facts.command_for(profile, "usage")
+    if answered.status in (read.FORBIDDEN, read.INVALID):
+        fix = credentials.set_command(profile, Secret.CLOUDFLARE)
+        raise TokenInvalid(
+            f"{logs_said}, and GraphQL analytics refused the token ({said})",
+            f"give the token Account Analytics - Read too, then {fix}; "
+            f"or see {WORKERS_OBSERVABILITY}",
+        )
     raise ApiUnreachable(
         f"{logs_said}, and GraphQL analytics did not answer either ({said})",
         f"see {WORKERS_OBSERVABILITY}, or run {again} again later",
