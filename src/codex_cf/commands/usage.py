@@ -97,7 +97,7 @@ def build(
 
     def read_page(page: int) -> cloudflare_api.LogsPage:
         return terminal.run_with_progress(
-            f"usage: reading gateway {gateway!r}'s logs (page {page})",
+            f"usage: reading the logs of gateway {gateway!r} (page {page})",
             lambda: cloudflare_api.gateway_logs(
                 token,
                 account,
