@@ -258,7 +258,8 @@ def fetch_logs(read_page: Reader, limit: int = MAX_LOGS) -> Fetched:
             if page == 1:
                 return Fetched(answer.status, answer.detail, [])
             # A later page failing leaves what came so far, marked partial.
-            return Fetched(cloudflare_api.ReadStatus.OK, answer.detail, logs, partial=True)
+            detail = f"page {page} failed: {answer.detail}"
+            return Fetched(cloudflare_api.ReadStatus.OK, detail, logs, partial=True)
         logs.extend(answer.logs)
         total = answer.total_count
         done = not answer.logs or len(answer.logs) < PER_PAGE
@@ -267,7 +268,8 @@ def fetch_logs(read_page: Reader, limit: int = MAX_LOGS) -> Fetched:
         if done:
             return Fetched(answer.status, answer.detail, logs)
         if len(logs) >= limit:
-            return Fetched(answer.status, answer.detail, logs[:limit], partial=True)
+            detail = f"codex-cf reads at most {limit:,} requests; a shorter --since reads them all"
+            return Fetched(answer.status, detail, logs[:limit], partial=True)
         page += 1
 
 

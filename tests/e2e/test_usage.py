@@ -154,10 +154,14 @@ def test_a_logs_api_refusal_falls_back_to_analytics_or_names_the_permission(api,
     assert_absent(token, refused.stdout, refused.stderr)
 
 
-def test_a_gateway_cloudflare_does_not_have_is_a_usage_error(api) -> None:
+def test_a_missing_default_gateway_is_no_usage_a_missing_named_one_a_typo(api, home) -> None:
     fake, env = api
     fake.gateways = {}
     done = run_codex_cf("usage", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "gateway 'default' does not exist yet" in done.stdout
+    profiles.write(home.profile(), profiles.with_base_url(fake.gateway_url(ACCOUNT, "typo")))
+    done = run_codex_cf("usage", env=env)
     assert done.returncode == 2
-    assert "no gateway 'default'" in done.stderr
+    assert "no gateway 'typo'" in done.stderr
     assert "--gateway SLUG" in done.stderr

@@ -175,6 +175,7 @@ def test_a_cap_on_logs_marks_the_figures_partial() -> None:
         fetched = gateway_usage.fetch_logs(pages_of(api, token, at(24), at(0)), limit=100)
     assert fetched.partial
     assert len(fetched.logs) == 100
+    assert "at most 100 requests" in fetched.detail
 
 
 def test_an_empty_period_is_an_empty_answer() -> None:

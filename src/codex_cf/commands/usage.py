@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from codex_cf import cloudflare_api, credentials, profile_facts, profile_rules, terminal
-from codex_cf.constants import ExitStatus, Secret
+from codex_cf.constants import DEFAULT_GATEWAY, ExitStatus, Secret
 from codex_cf.errors import ApiUnreachable, ProfileNotCurrent, TokenInvalid, UsageError
 from codex_cf.gateway_usage import (
     PER_PAGE,
@@ -114,6 +114,14 @@ def build(
     read = cloudflare_api.ReadStatus
     if fetched.status is read.MISSING:
         found = cloudflare_api.gateway_settings(token, account, gateway)
+        if found.status is cloudflare_api.GatewayStatus.MISSING and gateway == DEFAULT_GATEWAY:
+            # Cloudflare creates the default gateway on its first request: nothing yet.
+            empty = Report(by, Source.NONE, start, end)
+            empty.notes.append(
+                f"gateway {gateway!r} does not exist yet; "
+                "Cloudflare creates it on the first request"
+            )
+            return empty
         if found.status is cloudflare_api.GatewayStatus.MISSING:
             setup = profile_facts.command_for(profile, "setup")
             raise UsageError(
@@ -125,8 +133,7 @@ def build(
         if fetched.partial:
             report.partial = True
             report.notes.append(
-                f"partial: the first {len(fetched.logs):,} requests (newest first) only; "
-                "use a shorter --since for complete figures"
+                f"partial: the newest {len(fetched.logs):,} requests only ({fetched.detail})"
             )
         return report
     # No logs: an empty period, or a gateway that logs elsewhere. Analytics tells which.
