@@ -17,10 +17,6 @@ from typing import Any, NamedTuple
 
 from codex_cf import launch_cache
 
-HEADER = "cf-aig-metadata"
-MAX_KEYS = 5
-RESERVED_PREFIX = "cf."
-
 # The keys codex-cf sends.
 PROJECT = "project"  # the git repository's top-level name, else the working directory's
 LAUNCH = "launch"  # an id unique to one launch, the same on each of its requests
