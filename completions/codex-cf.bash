@@ -12,13 +12,14 @@
 # Words offered after `codex-cf PATH` ('' is the first word).
 _codex_cf_words() {
     case $1 in
-    '') REPLY='setup token doctor completion remove --help -h --version' ;;
+    '') REPLY='setup token doctor usage completion remove --help -h --version' ;;
     setup) REPLY='--profile -p --account-id --gateway --model --reasoning-effort --base-url --auth --billing --authenticated-gateway --open-gateway --token-stdin --no-token --yes -y --dry-run --offline --help -h' ;;
     token) REPLY='set status delete verify import print --help -h' ;;
     'token set') REPLY='--profile -p --which --stdin --help -h' ;;
     'token status' | 'token delete' | 'token import' | 'token print') REPLY='--profile -p --which --help -h' ;;
     'token verify') REPLY='--profile -p --help -h' ;;
-    doctor) REPLY='--profile -p --json --offline --self-test --help -h' ;;
+    doctor) REPLY='--profile -p --json --offline --self-test --live --help -h' ;;
+    usage) REPLY='--profile -p --since --by --json --help -h' ;;
     completion) REPLY='bash zsh fish powershell --install --alias --help -h' ;;
     remove) REPLY='--profile -p --all --keep-token --yes -y --dry-run --help -h' ;;
     *) REPLY='' ;;
@@ -33,7 +34,8 @@ _codex_cf_values() {
     --auth) REPLY='env command' ;;
     --billing) REPLY='unified byok own-key' ;;
     --which) REPLY='cloudflare openai' ;;
-    --account-id | --gateway | --model | --base-url | --alias) REPLY='' ;;
+    --by) REPLY='day model project session' ;;
+    --account-id | --gateway | --model | --base-url | --alias | --since) REPLY='' ;;
     *) return 1 ;;
     esac
 }
@@ -102,7 +104,7 @@ _codex_cf() {
         return 0
     fi
     case ${COMP_WORDS[1]} in
-    setup | token | doctor | completion | remove) ;;
+    setup | token | doctor | usage | completion | remove) ;;
     *)
         _codex_cf_load_codex && _codex "$@"
         return 0

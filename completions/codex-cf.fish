@@ -32,7 +32,7 @@ end
 # True when completing words of one of codex-cf's own commands.
 function __codex_cf_own
     set -l tokens (__codex_cf_tokens)
-    set -q tokens[2]; and contains -- $tokens[2] setup token doctor completion remove
+    set -q tokens[2]; and contains -- $tokens[2] setup token doctor usage completion remove
 end
 
 # True right after `codex-cf token`.
@@ -97,6 +97,7 @@ complete -c codex-cf -n 'not __codex_cf_own' -a '(__codex_cf_codex)'
 complete -c codex-cf -n __codex_cf_first -a setup -d 'Create, update or repair the gateway profile'
 complete -c codex-cf -n __codex_cf_first -a token -d 'Store, check and remove the token in the OS keyring'
 complete -c codex-cf -n __codex_cf_first -a doctor -d 'Check everything and say how to fix what is wrong'
+complete -c codex-cf -n __codex_cf_first -a usage -d 'Requests, tokens, cost and errors of the profile\'s gateway'
 complete -c codex-cf -n __codex_cf_first -a completion -d 'Print (or install) the shell completion script'
 complete -c codex-cf -n __codex_cf_first -a remove -d 'Remove every trace codex-cf left for a profile'
 complete -c codex-cf -n __codex_cf_first -s h -l help -d 'Show help'
@@ -149,7 +150,14 @@ complete -c codex-cf -n '__codex_cf_in doctor' -s p -l profile -x -a '(__codex_c
 complete -c codex-cf -n '__codex_cf_in doctor' -l json -d 'One JSON document on stdout'
 complete -c codex-cf -n '__codex_cf_in doctor' -l offline -d 'Skip the checks that reach Cloudflare'
 complete -c codex-cf -n '__codex_cf_in doctor' -l self-test -d 'Run your Codex through codex-cf against a gateway on 127.0.0.1'
+complete -c codex-cf -n '__codex_cf_in doctor' -l live -d "Also confirm from the gateway's logs that the last launch's requests arrived"
 complete -c codex-cf -n '__codex_cf_in doctor' -s h -l help -d 'Show help'
+
+complete -c codex-cf -n '__codex_cf_in usage' -s p -l profile -x -a '(__codex_cf_profiles)' -d 'Profile name'
+complete -c codex-cf -n '__codex_cf_in usage' -l since -x -d 'Start of the period: 90m, 24h, 7d, 2w, or an ISO date'
+complete -c codex-cf -n '__codex_cf_in usage' -l by -x -a 'day model project session' -d 'Group by'
+complete -c codex-cf -n '__codex_cf_in usage' -l json -d 'One JSON document on stdout'
+complete -c codex-cf -n '__codex_cf_in usage' -s h -l help -d 'Show help'
 
 complete -c codex-cf -n '__codex_cf_in completion' -a 'bash zsh fish powershell' -d Shell
 complete -c codex-cf -n '__codex_cf_in completion' -l install -d 'Write it where the shell loads it from'

@@ -13,7 +13,7 @@
 
 # Words offered after `codex-cf PATH` ('' is the first word).
 $global:CodexCfCompletionWords = @{
-    ''             = @('setup', 'token', 'doctor', 'completion', 'remove', '--help', '-h', '--version')
+    ''             = @('setup', 'token', 'doctor', 'usage', 'completion', 'remove', '--help', '-h', '--version')
     'setup'        = @('--profile', '-p', '--account-id', '--gateway', '--model', '--reasoning-effort', '--base-url', '--auth', '--billing', '--authenticated-gateway', '--open-gateway', '--token-stdin', '--no-token', '--yes', '-y', '--dry-run', '--offline', '--help', '-h')
     'token'        = @('set', 'status', 'delete', 'verify', 'import', 'print', '--help', '-h')
     'token set'    = @('--profile', '-p', '--which', '--stdin', '--help', '-h')
@@ -22,7 +22,8 @@ $global:CodexCfCompletionWords = @{
     'token verify' = @('--profile', '-p', '--help', '-h')
     'token import' = @('--profile', '-p', '--which', '--help', '-h')
     'token print'  = @('--profile', '-p', '--which', '--help', '-h')
-    'doctor'       = @('--profile', '-p', '--json', '--offline', '--self-test', '--help', '-h')
+    'doctor'       = @('--profile', '-p', '--json', '--offline', '--self-test', '--live', '--help', '-h')
+    'usage'        = @('--profile', '-p', '--since', '--by', '--json', '--help', '-h')
     'completion'   = @('bash', 'zsh', 'fish', 'powershell', '--install', '--alias', '--help', '-h')
     'remove'       = @('--profile', '-p', '--all', '--keep-token', '--yes', '-y', '--dry-run', '--help', '-h')
 }
@@ -35,11 +36,13 @@ $global:CodexCfCompletionValues = @{
     '--auth'             = @('env', 'command')
     '--billing'          = @('unified', 'byok', 'own-key')
     '--which'            = @('cloudflare', 'openai')
+    '--by'               = @('day', 'model', 'project', 'session')
     '--account-id'       = @()
     '--gateway'          = @()
     '--model'            = @()
     '--base-url'         = @()
     '--alias'            = @()
+    '--since'            = @()
 }
 
 # Profile names: the <name>.config.toml files in Codex's home.
@@ -93,7 +96,7 @@ $global:CodexCfCompleter = {
             $element.Extent.Text
         }
     })
-    $own = @('setup', 'token', 'doctor', 'completion', 'remove')
+    $own = @('setup', 'token', 'doctor', 'usage', 'completion', 'remove')
 
     if ($words.Count -ge 2 -and $own -contains $words[1]) {
         $key = $words[1]

@@ -206,10 +206,38 @@ def token_print(profile: str | None, which: str) -> int:
     is_flag=True,
     help="Run your Codex through codex-cf against a gateway on 127.0.0.1 (free).",
 )
-def doctor(profile: str | None, as_json: bool, offline: bool, self_test: bool) -> int:
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Also confirm from the gateway's logs that the last launch's requests arrived (free).",
+)
+def doctor(profile: str | None, as_json: bool, offline: bool, self_test: bool, live: bool) -> int:
     """Check everything and say how to fix what is wrong."""
     module = _command_module("doctor")
-    return int(module.run(module.DoctorOptions(profile, as_json, offline, self_test)))
+    return int(module.run(module.DoctorOptions(profile, as_json, offline, self_test, live)))
+
+
+@group.command(context_settings=CONTEXT)
+@profile_option
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    metavar="WHEN",
+    help="Start of the period: 90m, 24h, 7d, 2w, or an ISO date or time (UTC).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["day", "model", "project", "session"]),
+    default="day",
+    show_default=True,
+    help="Group by day, model, or the project / launch (session) each request was tagged with.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def usage(profile: str | None, since: str, by: str, as_json: bool) -> int:
+    """Requests, tokens, cost and errors of the profile's gateway (AI Gateway Read)."""
+    module = _command_module("usage")
+    return int(module.run(module.UsageOptions(profile, since, by, as_json)))
 
 
 @group.command(context_settings=CONTEXT)

@@ -287,6 +287,220 @@ def probe_gateway(
     )
 
 
+class ReadStatus(enum.StrEnum):
+    """How a read of a gateway's logs or analytics went."""
+
+    OK = "ok"
+    FORBIDDEN = "forbidden"  # the token may not read this
+    INVALID = "invalid"  # Cloudflare rejected the token
+    MISSING = "missing"  # 404: no such gateway, or no Logs API for it
+    UNAVAILABLE = "unavailable"  # Cloudflare refused the query itself
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class LogsPage:
+    status: ReadStatus
+    detail: str
+    logs: tuple[Mapping[str, Any], ...] = ()
+    total_count: int | None = None  # every log in the period, all pages together
+    http_status: int | None = None
+
+
+@dataclass(frozen=True)
+class AnalyticsRows:
+    status: ReadStatus
+    detail: str
+    rows: tuple[Mapping[str, Any], ...] = ()
+
+
+def gateway_logs(
+    token: str,
+    account_id: str,
+    gateway: str,
+    *,
+    start: str,
+    end: str,
+    page: int = 1,
+    per_page: int = 50,
+    api_base: str | None = None,
+    timeout: float | None = None,
+) -> LogsPage:
+    """One page of a gateway's request logs, newest first.
+
+    `GET /client/v4/accounts/<id>/ai-gateway/gateways/<slug>/logs` (Cloudflare's
+    API reference, "List Gateway Logs"; AI Gateway Read or Write). Query
+    parameters used: `start_date`/`end_date` (date-time), `page`, `per_page`,
+    `order_by=created_at`, `order_by_direction=desc`. Each log has `id`,
+    `created_at`, `model`, `provider`, `success`, `tokens_in`, `tokens_out`,
+    and optionally `cost`, `status_code` and `metadata` (the cf-aig-metadata
+    JSON as a string); `result_info.total_count` counts every page. Cloudflare
+    documents this API ("Legacy Logs") for accounts whose gateways log there;
+    newer accounts log through Workers Observability. Free.
+    """
+    problem = _token_shape_problem(token)
+    if problem:
+        return LogsPage(ReadStatus.INVALID, problem)
+    base = _api_base(api_base)
+    query = urllib.parse.urlencode(
+        {
+            "start_date": start,
+            "end_date": end,
+            "page": page,
+            "per_page": per_page,
+            "order_by": "created_at",
+            "order_by_direction": "desc",
+        }
+    )
+    url = (
+        f"{base}/client/v4/accounts/{_segment(account_id)}/ai-gateway/gateways/"
+        f"{_segment(gateway)}/logs?{query}"
+    )
+    name = f"the logs of gateway {gateway!r} of account {account_id}"
+    try:
+        answer = _get(url, {"Authorization": BEARER_PREFIX + token}, timeout)
+    except _Unreachable as error:
+        return LogsPage(
+            ReadStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}"
+        )
+    code = answer.status
+    trouble = _server_trouble(code, base)
+    envelope = _envelope(answer.body)
+    if trouble or envelope is None:
+        detail = trouble or _not_cloudflare(base, code)
+        return LogsPage(ReadStatus.UNREACHABLE, detail, http_status=code)
+    said = _cloudflare_said(code, envelope, (token,))
+    result = envelope.get("result")
+    if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, list):
+        info = envelope.get("result_info")
+        total = info.get("total_count") if isinstance(info, Mapping) else None
+        logs = tuple(item for item in result if isinstance(item, Mapping))
+        return LogsPage(
+            ReadStatus.OK,
+            f"Cloudflare sent {len(logs)} of {name}",
+            logs,
+            total if isinstance(total, int) and not isinstance(total, bool) else None,
+            code,
+        )
+    status = _read_refusal(code, envelope)
+    detail = {
+        ReadStatus.INVALID: f"Cloudflare rejected the token ({said})",
+        ReadStatus.FORBIDDEN: f"the token may not read {name}: "
+        f"it needs the AI Gateway - Read permission ({said})",
+        ReadStatus.MISSING: f"Cloudflare found no logs of gateway {gateway!r} "
+        f"of account {account_id} ({said})",
+    }.get(status, f"Cloudflare did not answer the query for {name} ({said})")
+    return LogsPage(status, detail, http_status=code)
+
+
+# GraphQL Analytics: Cloudflare's AI Gateway "Analytics" page queries the
+# `aiGatewayRequestsAdaptiveGroups` dataset under viewer.accounts(accountTag)
+# with `count` and the dimensions `model`, `provider`, `gateway` and
+# `datetimeMinute`, filtered on `datetimeHour_geq`/`_leq`. The sums (`cost`,
+# `erroredRequests`, `cachedTokensIn/Out`, `uncachedTokensIn/Out`) are the
+# dataset's as public clients query it; the page names no metadata dimension.
+_ANALYTICS_QUERY = """
+query ($account: String!, $gateway: String!, $start: Time!, $end: Time!) {
+  viewer {
+    accounts(filter: {accountTag: $account}) {
+      rows: aiGatewayRequestsAdaptiveGroups(
+        limit: 10000
+        filter: {gateway: $gateway, datetime_geq: $start, datetime_leq: $end}
+        orderBy: [datetimeHour_ASC]
+      ) {
+        count
+        sum {
+          cost erroredRequests
+          cachedTokensIn cachedTokensOut uncachedTokensIn uncachedTokensOut
+        }
+        dimensions { model datetimeHour }
+      }
+    }
+  }
+}
+"""
+
+
+def gateway_analytics(
+    token: str,
+    account_id: str,
+    gateway: str,
+    *,
+    start: str,
+    end: str,
+    api_base: str | None = None,
+    timeout: float | None = None,
+) -> AnalyticsRows:
+    """A gateway's request counts, tokens, cost and errors per hour and model.
+
+    `POST /client/v4/graphql`, free. Serves every account, whichever way its
+    gateways log, but knows nothing of cf-aig-metadata.
+    """
+    problem = _token_shape_problem(token)
+    if problem:
+        return AnalyticsRows(ReadStatus.INVALID, problem)
+    base = _api_base(api_base)
+    document = {
+        "query": _ANALYTICS_QUERY,
+        "variables": {"account": account_id, "gateway": gateway, "start": start, "end": end},
+    }
+    headers = {"Authorization": BEARER_PREFIX + token}
+    try:
+        answer = _get(f"{base}/client/v4/graphql", headers, timeout, json.dumps(document).encode())
+    except _Unreachable as error:
+        return AnalyticsRows(
+            ReadStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}"
+        )
+    code = answer.status
+    trouble = _server_trouble(code, base)
+    data = _json(answer.body)
+    if trouble or not isinstance(data, Mapping):
+        detail = trouble or _not_cloudflare(base, code)
+        return AnalyticsRows(ReadStatus.UNREACHABLE, detail)
+    errors = [e for e in data.get("errors") or [] if isinstance(e, Mapping)]
+    accounts = _dig(data, "data", "viewer", "accounts")
+    if 200 <= code < 300 and not errors and isinstance(accounts, list):
+        rows = [
+            row
+            for account in accounts
+            if isinstance(account, Mapping)
+            for row in (account.get("rows") or [])
+            if isinstance(row, Mapping)
+        ]
+        return AnalyticsRows(ReadStatus.OK, "Cloudflare sent the analytics", tuple(rows))
+    message = _scrub("; ".join(str(e.get("message")) for e in errors if e.get("message")), (token,))
+    said = f"HTTP {code}: {message}" if message else f"HTTP {code}"
+    envelope = _envelope(answer.body) or {}
+    if code == 401 or _error_codes(envelope) & _TOKEN_REJECTED_CODES:
+        return AnalyticsRows(ReadStatus.INVALID, f"Cloudflare rejected the token ({said})")
+    if code == 403 or "authoriz" in message.lower() or "permission" in message.lower():
+        return AnalyticsRows(
+            ReadStatus.FORBIDDEN,
+            f"the token may not read the analytics of account {account_id} ({said})",
+        )
+    return AnalyticsRows(
+        ReadStatus.UNAVAILABLE, f"Cloudflare did not answer the analytics query ({said})"
+    )
+
+
+def _read_refusal(code: int, envelope: Mapping[str, Any]) -> ReadStatus:
+    if code == 401 or _error_codes(envelope) & _TOKEN_REJECTED_CODES:
+        return ReadStatus.INVALID
+    if code == 403:
+        return ReadStatus.FORBIDDEN
+    if code == 404:
+        return ReadStatus.MISSING
+    return ReadStatus.UNAVAILABLE
+
+
+def _dig(data: object, *keys: str) -> object:
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
 @dataclass(frozen=True)
 class _Answer:
     status: int
@@ -302,15 +516,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # urllib then hands the 3xx back as an HTTPError
 
 
-def _get(url: str, headers: Mapping[str, str], timeout: float | None) -> _Answer:
-    """One GET, bounded as a whole: the socket timeout alone misses DNS and trickling bodies."""
+def _get(
+    url: str, headers: Mapping[str, str], timeout: float | None, body: bytes | None = None
+) -> _Answer:
+    """One GET (a POST when there is a JSON `body`), bounded as a whole.
+
+    The socket timeout alone misses DNS and trickling bodies.
+    """
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     refusal = _insecure(url)
     if refusal:
         raise _Unreachable(refusal)
+    sent = {"User-Agent": _USER_AGENT, **headers}
+    if body is not None:
+        sent["Content-Type"] = "application/json"
     # The scheme is http or https: _insecure refused anything else.
     request = urllib.request.Request(  # noqa: S310
-        url, headers={"User-Agent": _USER_AGENT, **headers}, method="GET"
+        url, data=body, headers=sent, method="GET" if body is None else "POST"
     )
     handlers: list[urllib.request.BaseHandler] = [
         _NoRedirect(),

@@ -105,6 +105,7 @@ OWN_COMMANDS: dict[str, str | None] = {
     "setup": "setup_cmd",
     "token": "token_cmd",
     "doctor": "doctor",
+    "usage": "usage",
     "completion": "completion",
     "remove": "remove",
     "--help": None,

@@ -25,7 +25,8 @@ CODEX_VERSIONS = "codex-versions"  # `codex --version` of each binary, by its si
 CODEX_STARTS = "codex-starts"  # npm's launcher resolved to the native binary it runs
 KEYRING_BACKEND = "keyring-backend"  # the keyring backend resolved, for the fast path
 SELF_TEST = "self-test"  # the Codex binaries that passed doctor's self-test
-SHARED_ENTRIES = (CODEX_VERSIONS, CODEX_STARTS, KEYRING_BACKEND, SELF_TEST)
+LAST_LAUNCHES = "last-launch"  # each profile's last tagged launch, for `doctor --live`
+SHARED_ENTRIES = (CODEX_VERSIONS, CODEX_STARTS, KEYRING_BACKEND, SELF_TEST, LAST_LAUNCHES)
 
 # One entry per profile: its checked facts (removed with `remove` for that profile).
 _PROFILE_PREFIX = "profile-"

@@ -19,6 +19,20 @@ Answers follow what Cloudflare documents or users observed:
   2009, ...}]}` (docs PR cloudflare-docs#31050; the shape of an observed error 2001);
   past that the provider answers: a model list for a known key, else OpenAI's own 401.
 
+- a gateway's logs (`GET .../ai-gateway/gateways/<slug>/logs`, "List Gateway Logs"):
+  `start_date`/`end_date` bound `created_at`, `order_by_direction` orders it, `page` and
+  `per_page` (default 20) cut it; 200 `{"success": true, "result": [log, ...],
+  "result_info": {"page", "per_page", "count", "total_count"}}`, each log as the API
+  reference lists it (`metadata` a JSON string). Permission and token errors as for the
+  gateway. An account in `logs_elsewhere` logs through Workers Observability: its Logs
+  API holds nothing (200, empty) unless `logs_refusal` is set, which it answers instead
+  (Cloudflare documents no refusal for that case; the client treats any alike).
+- GraphQL analytics (`POST /client/v4/graphql`): `aiGatewayRequestsAdaptiveGroups` of
+  the account, filtered on gateway and datetime, one row per model and hour with `count`
+  and the sums; every request counts, wherever it logs. A token in
+  `no_analytics_read` gets 200 with `data: null` and an error "not authorized for that
+  account", as GraphQL reports a missing permission.
+
 Faults: `delay` (slow), `trickle` (a body that never ends), `outage` (503), `redirect_to`,
 and `gather` (answers only requests that arrive together). For an unreachable API, point
 the client at the fake after its `with` block: the port then refuses connections.
@@ -34,8 +48,10 @@ import http.server
 import json
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -48,6 +64,8 @@ _NOT_FOUND_CODE = 7002  # not established: the client goes by HTTP 404
 _USER_VERIFY = re.compile(r"/client/v4/user/tokens/verify")
 _ACCOUNT_VERIFY = re.compile(r"/client/v4/accounts/([^/]+)/tokens/verify")
 _GATEWAY = re.compile(r"/client/v4/accounts/([^/]+)/ai-gateway/gateways/([^/]+)")
+_GATEWAY_LOGS = re.compile(r"/client/v4/accounts/([^/]+)/ai-gateway/gateways/([^/]+)/logs")
+_GRAPHQL = "/client/v4/graphql"
 _GATEWAY_MODELS = re.compile(r"/v1/([^/]+)/([^/]+)/openai/models")
 
 _GATEWAY_DEFAULTS: dict[str, Any] = {
@@ -107,6 +125,10 @@ class FakeCloudflareApi:
         outage: bool = False,
         redirect_to: str | None = None,
         gather: int = 0,
+        logs: Mapping[tuple[str, str], Iterable[Mapping[str, Any]]] | None = None,
+        logs_elsewhere: Iterable[str] = (),
+        logs_refusal: tuple[int, int, str] | None = None,
+        no_analytics_read: Iterable[str] = (),
     ) -> None:
         self.user_tokens = dict(user_tokens or {})  # token -> "active" | "disabled" | "expired"
         self.account_tokens = {a: dict(t) for a, t in (account_tokens or {}).items()}
@@ -117,6 +139,11 @@ class FakeCloudflareApi:
         self.trickle = trickle  # seconds between the bytes of every body
         self.outage = outage  # every request answers 503
         self.redirect_to = redirect_to  # every request answers 302 to this base
+        # Every request each gateway saw, as Logs API records; see `log()`.
+        self.logs = {key: [dict(log) for log in value] for key, value in (logs or {}).items()}
+        self.logs_elsewhere = set(logs_elsewhere)  # accounts logging via Workers Observability
+        self.logs_refusal = logs_refusal  # (HTTP status, code, message) for those accounts
+        self.no_analytics_read = set(no_analytics_read)
         # Hold the first `gather` requests until all of them are in: only a client
         # that sends them at once gets answers (a serial one waits out the barrier).
         self._gathering = threading.Barrier(gather, timeout=30) if gather else None
@@ -169,7 +196,9 @@ class FakeCloudflareApi:
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
-    def _answer(self, method: str, path: str, headers: Mapping[str, str]) -> _Reply:
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> _Reply:
         authorization = headers.get("authorization")
         cf_aig = headers.get("cf-aig-authorization")
         with self._lock:
@@ -186,7 +215,10 @@ class FakeCloudflareApi:
             return _Reply(503, b"Service Unavailable", "text/plain")
         if self.redirect_to:
             return _Reply(302, b"", "text/plain", location=self.redirect_to + path)
-        route = path.split("?", 1)[0]
+        route, _, query = path.partition("?")
+        if route == _GRAPHQL and method == "POST":
+            token, problem = _bearer(authorization)
+            return problem or self._graphql(token, body)
         if method != "GET":
             return _Reply(405, b"Method Not Allowed", "text/plain")
         if match := _GATEWAY_MODELS.fullmatch(route):
@@ -198,6 +230,8 @@ class FakeCloudflareApi:
             return _verified(token, self.user_tokens.get(token))
         if match := _ACCOUNT_VERIFY.fullmatch(route):
             return _verified(token, self.account_tokens.get(match[1], {}).get(token))
+        if match := _GATEWAY_LOGS.fullmatch(route):
+            return self._logs(match[1], match[2], token, urllib.parse.parse_qs(query))
         if match := _GATEWAY.fullmatch(route):
             return self._gateway(match[1], match[2], token)
         return _Reply(404, b"Not Found", "text/plain")
@@ -219,6 +253,70 @@ class FakeCloudflareApi:
         gateway = {"id": slug, "account_id": account, **_GATEWAY_DEFAULTS, **settings}
         result = {key: value for key, value in gateway.items() if value is not OMIT}
         return _json(200, {"success": True, "errors": [], "messages": [], "result": result})
+
+    def _logs(self, account: str, slug: str, token: str, query: Mapping[str, list[str]]) -> _Reply:
+        if not self._active(token, account):
+            return _failure(400, {"code": 1000, "message": "Invalid API Token"})
+        if token in self.no_gateway_read:
+            return _failure(403, {"code": 10000, "message": "Authentication error"})
+        if (account, slug) not in self.gateways:
+            return _failure(404, {"code": _NOT_FOUND_CODE, "message": "Not Found"})
+        if account in self.logs_elsewhere:
+            if self.logs_refusal:
+                status, code, message = self.logs_refusal
+                return _failure(status, {"code": code, "message": message})
+            found: list[dict[str, Any]] = []
+        else:
+            start, end = _bound(query, "start_date"), _bound(query, "end_date")
+            found = [
+                log
+                for log in self.logs.get((account, slug), [])
+                if (start is None or _when(log["created_at"]) >= start)
+                and (end is None or _when(log["created_at"]) <= end)
+            ]
+        newest_first = query.get("order_by_direction", ["desc"])[0] == "desc"
+        found.sort(key=lambda log: _when(log["created_at"]), reverse=newest_first)
+        page = int(query.get("page", ["1"])[0])
+        per_page = int(query.get("per_page", ["20"])[0])
+        chunk = found[(page - 1) * per_page : page * per_page]
+        info = {"page": page, "per_page": per_page, "count": len(chunk), "total_count": len(found)}
+        return _json(
+            200,
+            {"success": True, "errors": [], "messages": [], "result": chunk, "result_info": info},
+        )
+
+    def _graphql(self, token: str, body: bytes) -> _Reply:
+        document = json.loads(body)
+        variables = document["variables"]
+        account = variables["account"]
+        if not self._active(token, account):
+            return _failure(400, {"code": 1000, "message": "Invalid API Token"})
+        if "aiGatewayRequestsAdaptiveGroups" not in document["query"]:
+            return _json(200, {"data": None, "errors": [{"message": "unknown dataset"}]})
+        if token in self.no_analytics_read:
+            denied = {"message": "not authorized for that account", "path": ["viewer", "accounts"]}
+            return _json(200, {"data": None, "errors": [denied]})
+        start, end = _when(variables["start"]), _when(variables["end"])
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for log in self.logs.get((account, variables["gateway"]), []):
+            if not start <= _when(log["created_at"]) <= end:
+                continue
+            hour = log["created_at"][:13] + ":00:00Z"
+            row = groups.setdefault(
+                (log["model"], hour),
+                {
+                    "count": 0,
+                    "sum": dict.fromkeys(_SUMS, 0),
+                    "dimensions": {"model": log["model"], "datetimeHour": hour},
+                },
+            )
+            row["count"] += 1
+            row["sum"]["cost"] += log.get("cost") or 0
+            row["sum"]["erroredRequests"] += 0 if log["success"] else 1
+            row["sum"]["uncachedTokensIn"] += log["tokens_in"]
+            row["sum"]["uncachedTokensOut"] += log["tokens_out"]
+        rows = [groups[key] for key in sorted(groups, key=lambda k: k[1])]
+        return _json(200, {"data": {"viewer": {"accounts": [{"rows": rows}]}}, "errors": None})
 
     def _models(
         self, account: str, slug: str, authorization: str | None, cf_aig: str | None
@@ -245,6 +343,55 @@ class FakeCloudflareApi:
             code = "invalid_api_key"
         error = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
         return _json(401, {"error": error})
+
+
+_SUMS = (
+    "cost",
+    "erroredRequests",
+    "cachedTokensIn",
+    "cachedTokensOut",
+    "uncachedTokensIn",
+    "uncachedTokensOut",
+)
+
+
+def log(
+    created_at: str,
+    *,
+    model: str = "gpt-5.5",
+    tokens_in: int = 100,
+    tokens_out: int = 10,
+    cost: float = 0.001,
+    success: bool = True,
+    metadata: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One request as the Logs API lists it."""
+    record: dict[str, Any] = {
+        "id": hashlib.sha256(f"{created_at}{model}{metadata}".encode()).hexdigest()[:26],
+        "cached": False,
+        "created_at": created_at,
+        "duration": 900,
+        "model": model,
+        "path": "openai/responses",
+        "provider": "openai",
+        "success": success,
+        "tokens_in": tokens_in,
+        "tokens_out": tokens_out,
+        "cost": cost,
+        "status_code": 200 if success else 500,
+    }
+    if metadata is not None:
+        record["metadata"] = json.dumps(metadata)
+    return record
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _bound(query: Mapping[str, list[str]], name: str) -> datetime | None:
+    values = query.get(name)
+    return _when(values[0]) if values else None
 
 
 def _gateway_error(status: int, code: int, message: str) -> _Reply:
@@ -296,8 +443,10 @@ def _handler_for(fake: FakeCloudflareApi) -> type[http.server.BaseHTTPRequestHan
 
         def _serve(self) -> None:
             headers = {key.lower(): value for key, value in self.headers.items()}
-            reply = fake._answer(self.command, self.path, headers)
-            self.close_connection = True  # no body is ever read: never reuse the connection
+            length = int(headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            reply = fake._answer(self.command, self.path, headers, body)
+            self.close_connection = True  # one request per connection, as simple as it gets
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)

@@ -29,9 +29,10 @@ class DoctorOptions:
     as_json: bool = False
     offline: bool = False
     self_test: bool = False
+    live: bool = False
 
 
-def collect(profile: str, offline: bool) -> Iterator[Check]:
+def collect(profile: str, offline: bool, live: bool = False) -> Iterator[Check]:
     """Every check, each as soon as it is known: the slow network ones come last."""
     local, codex = diagnostics.check_codex(os.environ)
     yield from local
@@ -50,6 +51,8 @@ def collect(profile: str, offline: bool) -> Iterator[Check]:
     yield from diagnostics.check_rc_exports(sorted(hidden), profile)
     yield diagnostics.check_sessions(profile)
     yield from _online(report, values, offline)
+    if live:
+        yield _live(report, values, offline)
     reminder = diagnostics.self_test_reminder(codex)
     if reminder:
         yield reminder
@@ -103,6 +106,22 @@ def _online(
                 yield Check(check_id, Status.SKIP, f"{what}: skipped for a custom endpoint")
 
 
+def _live(report: profile_rules.Report, values: dict[Secret, str], offline: bool) -> Check:
+    """`--live`: the last launch's tagged requests in the gateway's logs."""
+    from codex_cf import gateway_usage
+
+    if offline:
+        return Check("gateway.traffic", Status.SKIP, "traffic: skipped (--offline)")
+    provider = profile_rules.provider_table(report.document) or {}
+    base_url = provider.get("base_url")
+    coordinates = profile_rules.gateway_coordinates(base_url) if isinstance(base_url, str) else None
+    token = values.get(Secret.CLOUDFLARE)
+    return terminal.run_with_progress(
+        "traffic: waiting for the gateway's logs",
+        lambda: gateway_usage.check_live(report.profile, token, coordinates),
+    )
+
+
 def _colour(status: Status, text: str) -> str:
     if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
         return text
@@ -129,10 +148,10 @@ def run(options: DoctorOptions) -> int:
             if all(c.status is not Status.FAIL for c in checks):
                 diagnostics.remember_self_test(codex)
     elif options.as_json:
-        checks = list(collect(profile, options.offline))
+        checks = list(collect(profile, options.offline, options.live))
     else:
         checks = []
-        for check in collect(profile, options.offline):
+        for check in collect(profile, options.offline, options.live):
             checks.append(check)
             print(render([check]), flush=True)
     failed = any(c.status is Status.FAIL for c in checks)
