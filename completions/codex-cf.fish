@@ -116,6 +116,7 @@ complete -c codex-cf -n '__codex_cf_in setup' -l token-stdin -d 'Read the Cloudf
 complete -c codex-cf -n '__codex_cf_in setup' -l no-token -d 'Do not ask for or store a token'
 complete -c codex-cf -n '__codex_cf_in setup' -s y -l yes -d 'Ask nothing; fail naming what is missing'
 complete -c codex-cf -n '__codex_cf_in setup' -l dry-run -d 'Show the change; write nothing'
+complete -c codex-cf -n '__codex_cf_in setup' -l offline -d 'Do not check the token and the gateway with Cloudflare'
 complete -c codex-cf -n '__codex_cf_in setup' -s h -l help -d 'Show help'
 
 complete -c codex-cf -n __codex_cf_token_first -a set -d 'Save the token'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ _SCRUBBED = (
     "XDG_CURRENT_DESKTOP",
     "NO_COLOR",
 )
+
+
+# A loopback port that refuses connections for the whole run (bound, never listening):
+# the default Cloudflare API of every test, so none waits on the real one.
+_REFUSING = socket.socket()
+_REFUSING.bind(("127.0.0.1", 0))
+REFUSING_API = f"http://127.0.0.1:{_REFUSING.getsockname()[1]}"
 
 
 @dataclass
@@ -61,6 +69,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.setenv("XDG_DATA_HOME", str(home_dir / ".local" / "share"))
     for name in _SCRUBBED:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CODEX_CF_API_BASE", REFUSING_API)
     for name in list(os.environ):
         if name.startswith("KEYRING_PROPERTY_"):
             monkeypatch.delenv(name)

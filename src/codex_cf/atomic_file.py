@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -29,6 +30,17 @@ def write(path: Path, text: str, mode: int) -> None:
             os.unlink(temp_name)
         raise
     _sync_folder(path.parent)
+
+
+def remove_leftovers(path: Path) -> None:
+    """Delete temp files of `path` that a killed writer left behind.
+
+    Only for callers that hold a lock against every other writer of `path`:
+    a temp file of a write in progress looks the same.
+    """
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def _sync_folder(folder: Path) -> None:

@@ -50,8 +50,11 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         codex = codex_binary.find(os.environ)
         found = codex_binary.format_version(codex_binary.version(codex))
         click.echo(f"codex {found} ({codex.path})")
+        codex_binary.require_supported(codex, os.environ)
     except CodexCfError as error:
         click.echo(f"codex: {error.message}")
+        if error.fix:
+            click.echo(f"  fix: {error.fix}")
     ctx.exit(0)
 
 
@@ -131,6 +134,9 @@ def group() -> None:
 @click.option("--no-token", is_flag=True, help="Do not ask for or store a token.")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing; fail naming what is missing.")
 @click.option("--dry-run", is_flag=True, help="Show the change; write nothing.")
+@click.option(
+    "--offline", is_flag=True, help="Do not check the token and the gateway with Cloudflare."
+)
 def setup(**options: object) -> int:
     """Create, update or repair the gateway profile."""
     module = _command_module("setup")
@@ -243,6 +249,10 @@ def run(args: Sequence[str]) -> int:
         return int(done.exit_code)
     except click.exceptions.Abort:
         raise KeyboardInterrupt from None
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `codex-cf token` alone asks what the group can do: help, not an error.
+        click.echo(error.format_message())
+        return int(ExitStatus.OK)
     except click.UsageError as error:
         hint = f"{error.ctx.command_path} --help" if error.ctx else "codex-cf --help"
         raise UsageError(error.format_message(), hint) from None

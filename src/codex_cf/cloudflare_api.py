@@ -113,7 +113,7 @@ def verify_token(
     account_id: str | None,
     *,
     api_base: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> TokenVerdict:
     """Ask Cloudflare whether `token` is active.
 
@@ -159,7 +159,7 @@ def gateway_settings(
     gateway: str,
     *,
     api_base: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> GatewayLookup:
     """Read a gateway's settings: `GET /client/v4/accounts/<id>/ai-gateway/gateways/<slug>`.
 
@@ -211,7 +211,8 @@ def gateway_settings(
     if code == 403:
         return GatewayLookup(
             GatewayStatus.FORBIDDEN,
-            f"the token may not read the {name}: it needs the AI Gateway Read permission ({said})",
+            f"the token may not read the {name}: "
+            f"it needs the AI Gateway - Read permission ({said})",
             http_status=code,
         )
     if code in (400, 404):
@@ -227,7 +228,7 @@ def probe_gateway(
     base_url: str,
     headers: Mapping[str, str],
     *,
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
 ) -> GatewayProbe:
     """Prove DNS, TLS and the gateway's authentication with `GET <base_url>/models`.
 
@@ -301,8 +302,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # urllib then hands the 3xx back as an HTTPError
 
 
-def _get(url: str, headers: Mapping[str, str], timeout: float) -> _Answer:
+def _get(url: str, headers: Mapping[str, str], timeout: float | None) -> _Answer:
     """One GET, bounded as a whole: the socket timeout alone misses DNS and trickling bodies."""
+    timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     refusal = _insecure(url)
     if refusal:
         raise _Unreachable(refusal)
@@ -401,7 +403,7 @@ def _verify_at(
     *,
     described: str,
     rejected_as: str,
-    timeout: float,
+    timeout: float | None,
 ) -> TokenVerdict:
     base = _origin(url)
     try:

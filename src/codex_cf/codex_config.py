@@ -165,6 +165,7 @@ def save(loaded: LoadedFile, fix: str) -> Path | None:
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_file.remove_leftovers(path)
         backup = None
         if loaded.text is not None:
             backup = backup_path(path)

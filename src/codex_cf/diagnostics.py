@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from codex_cf import (
     paths,
     profile_facts,
     profile_rules,
+    sandbox_settings,
     sessions,
 )
 from codex_cf.checks import Check, Status
@@ -57,19 +59,6 @@ def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.C
 def check_profile(profile: str) -> tuple[list[Check], profile_rules.Report]:
     report = profile_rules.check(profile)
     return list(report.findings), report
-
-
-def _full_access(document: Mapping[str, Any] | None) -> bool:
-    return bool(document) and document.get("sandbox_mode") == "danger-full-access"  # type: ignore[union-attr]
-
-
-def _base_document() -> dict[str, Any] | None:
-    import tomllib
-
-    try:
-        return tomllib.loads(paths.base_config_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _run_auth_command(provider: Mapping[str, Any]) -> Check:
@@ -121,23 +110,11 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
         return []
     provider = profile_rules.provider_table(report.document) or {}
     checks = []
-    full_access = _full_access(report.document) or _full_access(_base_document())
     if facts.auth_mode is AuthMode.ENV:
         message = (
             "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
         )
-        if full_access and facts.exports:
-            checks.append(
-                Check(
-                    "auth.mode",
-                    Status.WARN,
-                    "sandbox_mode = danger-full-access: the agent's commands can read the token "
-                    "from /proc of Codex's own processes",
-                    profile_facts.command_for(report.profile, "setup --auth command"),
-                )
-            )
-        else:
-            checks.append(Check("auth.mode", Status.OK, message))
+        checks.append(Check("auth.mode", Status.OK, message))
     else:
         checks.append(
             Check("auth.mode", Status.OK, "auth mode command: Codex asks codex-cf for the token")
@@ -156,6 +133,49 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     return checks
 
 
+def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Check:
+    """What the agent's commands can reach in this profile's effective sandbox settings.
+
+    Both auth modes: whoever can talk to the Secret Service as the user can
+    read the token from it, whichever way Codex gets it.
+    """
+    sandbox = sandbox_settings.for_profile(profile)
+    fix = sandbox.fix(paths.profile_path(profile))
+    if sandbox.full_access:
+        reach = "your keyring (secret-tool, codex-cf token print)"
+        if facts is not None and facts.auth_mode is AuthMode.ENV and facts.exports:
+            reach += " and from /proc of Codex's own processes"
+        return Check(
+            "sandbox.reach",
+            Status.WARN,
+            f"{sandbox.describe()}: the agent's commands run as you and can read the token "
+            f"from {reach}",
+            fix,
+        )
+    if sys.platform != "linux":
+        return Check(
+            "sandbox.reach",
+            Status.SKIP,
+            f"{sandbox.describe()}: what the agent's commands can reach in Codex's sandbox was "
+            f"measured on Linux, not on {sys.platform}",
+            "codex-cf doctor --self-test",
+        )
+    if sandbox.network_open:
+        return Check(
+            "sandbox.reach",
+            Status.WARN,
+            f"{sandbox.describe()}: the agent's commands can reach your keyring over D-Bus "
+            "and read the token (secret-tool, codex-cf token print)",
+            fix,
+        )
+    return Check(
+        "sandbox.reach",
+        Status.OK,
+        f"{sandbox.describe()}: the agent's commands cannot reach your keyring or Codex's "
+        "environment",
+    )
+
+
 def check_tokens(
     profile: str, secrets: list[Secret], keyring_usable: bool
 ) -> tuple[list[Check], dict[Secret, str]]:
@@ -164,7 +184,9 @@ def check_tokens(
     values = {}
     for secret in secrets:
         check_id = f"token.{secret.value}"
-        if not keyring_usable and not os.environ.get(SECRET_VARIABLE[secret]):
+        if not keyring_usable and not credentials.from_environment(
+            os.environ, SECRET_VARIABLE[secret]
+        ):
             message = f"{SECRET_LABEL[secret]}: not checked, the keyring is not usable"
             checks.append(Check(check_id, Status.SKIP, message))
             continue
@@ -186,22 +208,30 @@ def check_tokens(
     return checks, values
 
 
-def check_keyring() -> Check:
+def check_keyring(secrets: list[Secret]) -> Check:
+    """The backend, judged: refused or absent fails, unless every secret comes from a variable."""
+    variables = [SECRET_VARIABLE[s] for s in secrets]
     try:
         backend = credentials.current_backend()
     except CodexCfError as error:
+        if all(credentials.from_environment(os.environ, v) for v in variables):
+            where = ", ".join(f"${v}" for v in variables)
+            message = f"keyring not used: the token comes from {where} ({error.message})"
+            return Check("keyring.backend", Status.SKIP, message)
         return Check("keyring.backend", Status.FAIL, error.message, error.fix)
-    if backend.startswith("keyring.backends.fail") or backend.startswith("keyring.backends.null"):
-        return Check(
-            "keyring.backend",
-            Status.FAIL,
-            f"no usable keyring backend ({backend})",
-            "install a desktop keyring or keyrings.alt (pip install keyrings.alt)",
-        )
-    return Check("keyring.backend", Status.OK, f"keyring backend {backend}")
+    if credentials.is_vouched(backend):
+        return Check("keyring.backend", Status.OK, f"keyring backend {backend}")
+    return Check(
+        "keyring.backend",
+        Status.WARN,
+        f"keyring backend {backend}: codex-cf does not know it, so it cannot vouch that it "
+        "keeps the token encrypted",
+        "if it may keep it in plain text, switch to a store codex-cf knows "
+        "(README: Where the token is kept)",
+    )
 
 
-def check_rc_exports(variables: list[str]) -> list[Check]:
+def check_rc_exports(variables: list[str], profile: str) -> list[Check]:
     from codex_cf import shells
 
     found = shells.find_exports(variables, paths.home())
@@ -212,7 +242,8 @@ def check_rc_exports(variables: list[str]) -> list[Check]:
             "shell.rc_exports",
             Status.FAIL,
             f"{e.path}:{e.line} exports ${e.variable} in plain text, readable by every program",
-            "delete that line (codex-cf token import moves the value into the keyring first)",
+            f"delete that line ({profile_facts.command_for(profile, 'token import')} "
+            "moves the value into the keyring first)",
         )
         for e in found
     ]
@@ -236,43 +267,62 @@ def check_sessions(profile: str) -> Check:
     )
 
 
-def check_token_verify(token: str, account_id: str | None) -> Check:
+def check_token_verify(token: str, account_id: str | None, profile: str) -> Check:
     from codex_cf import cloudflare_api
 
     verdict = cloudflare_api.verify_token(token, account_id)
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
-        return Check(
-            "token.verify", Status.OK, f"Cloudflare says the token is active ({verdict.detail})"
-        )
-    fix = "create a new token in the Cloudflare dashboard, then codex-cf token set"
+        return Check("token.verify", Status.OK, f"token verify: {verdict.detail}")
+    message = f"token verify: {verdict.detail}"
     if verdict.status is cloudflare_api.TokenStatus.UNREACHABLE:
+        again = profile_facts.command_for(profile, "token verify")
         return Check(
-            "token.verify", Status.FAIL, verdict.detail, "check the network, or use --offline"
+            "token.verify", Status.FAIL, message, f"check the network, then {again} (or --offline)"
         )
-    return Check("token.verify", Status.FAIL, verdict.detail, fix)
+    fix = (
+        "create a new token in the Cloudflare dashboard (AI Gateway - Run), then "
+        + credentials.set_command(profile, Secret.CLOUDFLARE)
+    )
+    return Check("token.verify", Status.FAIL, message, fix)
 
 
 def check_gateway_settings(
-    token: str, account_id: str, gateway: str, billing: Billing, sends_header: bool
+    token: str,
+    account_id: str,
+    gateway: str,
+    *,
+    billing: Billing,
+    sends_header: bool,
+    profile: str,
 ) -> Check:
     from codex_cf import cloudflare_api
 
     found = cloudflare_api.gateway_settings(token, account_id, gateway)
-    setup = "codex-cf setup"
-    if found.status is cloudflare_api.GatewayStatus.FORBIDDEN:
+    setup = profile_facts.command_for(profile, "setup")
+    status = cloudflare_api.GatewayStatus
+    message = f"gateway settings: {found.detail}"
+    if found.status is status.FORBIDDEN:
         return Check(
-            "gateway.settings", Status.SKIP, found.detail, "add AI Gateway Read to the token"
+            "gateway.settings",
+            Status.SKIP,
+            message,
+            f"give the token AI Gateway - Read; if it has it, check the account ID ({setup})",
         )
-    if found.status is cloudflare_api.GatewayStatus.MISSING:
+    if found.status is status.MISSING:
         return Check(
             "gateway.settings",
             Status.FAIL,
-            found.detail,
-            f"create the gateway in the dashboard, or {setup} --gateway SLUG",
+            message,
+            f"create the gateway in the dashboard, or check the slug and the account ID: "
+            f"{setup} --account-id ID --gateway SLUG",
         )
-    if found.status is not cloudflare_api.GatewayStatus.FOUND:
+    if found.status is status.INVALID:
+        fix = credentials.set_command(profile, Secret.CLOUDFLARE)
+        return Check("gateway.settings", Status.FAIL, message, f"store a valid token: {fix}")
+    if found.status is not status.FOUND:
+        again = profile_facts.command_for(profile, "doctor")
         return Check(
-            "gateway.settings", Status.FAIL, found.detail, "check the network, or use --offline"
+            "gateway.settings", Status.FAIL, message, f"check the network, then {again} again"
         )
     if found.authentication and not sends_header:
         return Check(
@@ -291,7 +341,7 @@ def check_gateway_settings(
             "to Unified Billing requests",
             f"{setup} --billing byok (keys stored in Cloudflare) or --billing own-key",
         )
-    return Check("gateway.settings", Status.OK, found.detail)
+    return Check("gateway.settings", Status.OK, message)
 
 
 def gateway_headers(
@@ -307,7 +357,9 @@ def gateway_headers(
     return headers
 
 
-def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: Billing) -> Check:
+def check_gateway_reachable(
+    base_url: str, headers: Mapping[str, str], billing: Billing, profile: str
+) -> Check:
     """The gateway's own checks passed; past them only an own key is the provider's business.
 
     Under Unified Billing and BYOK the gateway forwards a model list to the
@@ -318,20 +370,30 @@ def check_gateway_reachable(base_url: str, headers: Mapping[str, str], billing: 
     try:
         probe = cloudflare_api.probe_gateway(base_url, headers)
     except ValueError as error:  # a header value HTTP cannot carry: a malformed secret
-        return Check("gateway.reachable", Status.FAIL, str(error), "codex-cf token status")
+        fix = profile_facts.command_for(profile, "token status")
+        return Check("gateway.reachable", Status.FAIL, f"gateway reachable: {error}", fix)
+    message = f"gateway reachable: {probe.detail}"
     if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
         if probe.provider_rejected and billing is Billing.OWN_KEY:
             return Check(
                 "gateway.reachable",
                 Status.FAIL,
-                f"{probe.detail}: OpenAI refused your key",
-                "codex-cf token set --which openai",
+                f"{message}: OpenAI refused your key",
+                credentials.set_command(profile, Secret.OPENAI),
             )
-        return Check("gateway.reachable", Status.OK, probe.detail)
+        return Check("gateway.reachable", Status.OK, message)
     if probe.status is cloudflare_api.ProbeStatus.AUTH_REJECTED:
-        return Check("gateway.reachable", Status.FAIL, probe.detail, "codex-cf token verify")
+        return Check(
+            "gateway.reachable",
+            Status.FAIL,
+            message,
+            profile_facts.command_for(profile, "token verify"),
+        )
     return Check(
-        "gateway.reachable", Status.FAIL, probe.detail, "check the network and the base_url"
+        "gateway.reachable",
+        Status.FAIL,
+        message,
+        f"check the network and the base_url ({profile_facts.command_for(profile, 'setup')})",
     )
 
 

@@ -40,6 +40,10 @@ class KeyringUnavailable(CodexCfError):
     exit_status = ExitStatus.KEYRING_UNAVAILABLE
 
 
+class NoSecureKeyring(KeyringUnavailable):
+    """No store that keeps the token encrypted: none at all, or only a refused plain-text one."""
+
+
 class CodexNotFound(CodexCfError):
     exit_status = ExitStatus.CODEX_NOT_FOUND
 

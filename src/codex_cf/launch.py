@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from codex_cf import codex_args, codex_binary, credentials, profile_facts
 from codex_cf.constants import REENTRY_ENV, Secret
-from codex_cf.errors import ProfileNotCurrent
+from codex_cf.errors import NoSecureKeyring, ProfileNotCurrent
 
 
 class Launch(NamedTuple):
@@ -52,7 +52,15 @@ def _secret(
     interactive: bool,
     must_save: bool = False,
 ) -> str:
-    value = credentials.resolve(profile, secret, environ).value
+    try:
+        value = credentials.resolve(profile, secret, environ).value
+    except NoSecureKeyring as no_store:
+        # Nowhere safe to keep it: a person may still paste it for this run (env mode only).
+        if not interactive or must_save:
+            raise
+        from codex_cf.commands import token_cmd
+
+        return token_cmd.prompt_for_this_run(profile, secret, no_store)
     if value:
         return value
     if interactive:
@@ -68,11 +76,15 @@ def token_environment(
     environ: Mapping[str, str],
     interactive: bool,
 ) -> dict[str, str]:
-    """The variables to add for Codex: set ones win, the rest come from the keyring."""
+    """The variables to add for Codex: set ones win (sent stripped), the rest come from
+    the keyring."""
     added: dict[str, str] = {}
     values: dict[Secret, str] = {}
     for export in facts.exports:
-        if environ.get(export.variable):
+        given = credentials.from_environment(environ, export.variable)
+        if given is not None:
+            if given != environ[export.variable]:
+                added[export.variable] = given
             continue
         if export.secret not in values:
             values[export.secret] = _secret(profile, export.secret, environ, interactive)

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from codex_cf.constants import OWN_COMMANDS, ExitStatus
+from codex_cf.constants import CODEX_COMMANDS, OWN_COMMANDS, ExitStatus
 from codex_cf.errors import CodexCfError
 
 DEBUG_ENV = "CODEX_CF_DEBUG"
@@ -24,10 +24,44 @@ def is_interactive() -> bool:
         return False
 
 
+def _one_edit_apart(typed: str, name: str) -> bool:
+    """One letter added, dropped, changed, or two neighbours swapped."""
+    if typed == name or abs(len(typed) - len(name)) > 1:
+        return False
+    start = 0
+    while start < min(len(typed), len(name)) and typed[start] == name[start]:
+        start += 1
+    a, b = typed[start:], name[start:]
+    return (
+        a[1:] == b[1:]
+        or a[1:] == b
+        or a == b[1:]
+        or (len(a) >= 2 and a[0] == b[1] and a[1] == b[0] and a[2:] == b[2:])
+    )
+
+
+def _meant_own_command(args: list[str]) -> list[str]:
+    """`codex-cf doctr` on a terminal: ask before it becomes a paid Codex turn."""
+    if len(args) != 1 or args[0] in CODEX_COMMANDS or not is_interactive():
+        return args
+    near = [name for name in OWN_COMMANDS if name[0] != "-" and _one_edit_apart(args[0], name)]
+    if len(near) != 1:
+        return args
+    from codex_cf import terminal
+
+    terminal.say(f"codex-cf: {args[0]!r} is one letter away from the command {near[0]!r}.")
+    question = f"Run codex-cf {near[0]}? (no: send {args[0]!r} to Codex as a prompt)"
+    if terminal.confirm(question, default=True):
+        return [near[0]]
+    terminal.say(f"(codex-cf -- {args[0]} sends it without asking)")
+    return ["--", *args]
+
+
 def _dispatch(args: list[str]) -> int:
     from codex_cf import codex_binary
 
     codex_binary.check_not_version_probe(os.environ)
+    args = _meant_own_command(args)
     if args and args[0] in OWN_COMMANDS:
         from codex_cf import cli
 

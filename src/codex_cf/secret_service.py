@@ -51,25 +51,16 @@ def backend_name(backend: object) -> str:
     return f"{type(backend).__module__}.{type(backend).__qualname__}"
 
 
-def _first_asked(backend: object) -> object:
-    """The backend whose hit is keyring's answer: for keyring's chainer, its first one."""
-    if type(backend).__qualname__ == "ChainerBackend":
-        chain = list(getattr(backend, "backends", None) or [])
-        return chain[0] if chain else backend
-    return backend
-
-
 def record_backend(backend: object, environ: Mapping[str, str]) -> None:
-    """Remember which backend keyring resolved, for the next launches.
+    """Remember which backend answered, for the next launches.
 
-    A chainer (several backends installed, e.g. keyrings.alt beside the
-    Secret Service) returns the first hit in priority order, so a hit in its
-    first backend is exactly its answer; a miss there falls back to keyring.
+    This is the backend credentials actually asked: for keyring's chainer
+    (several backends installed, e.g. keyrings.alt beside the Secret Service)
+    its first member that is not plain text, so a hit read here is its answer.
     """
-    first = _first_asked(backend)
-    name = backend_name(first)
-    customised = getattr(first, "scheme", "default") != "default" or hasattr(
-        first, "preferred_collection"
+    name = backend_name(backend)
+    customised = getattr(backend, "scheme", "default") != "default" or hasattr(
+        backend, "preferred_collection"
     )
     launch_cache.store(
         _RECORD,

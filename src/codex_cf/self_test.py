@@ -3,7 +3,8 @@ gateway on 127.0.0.1 — free, and nothing leaves the machine.
 
 It proves what changes silently when Codex updates: Codex honours the
 profile (it does not fall back to OpenAI), the token reaches the gateway,
-and the agent's commands cannot read it. The user's files are not changed:
+and what the agent's commands can reach under the user's own sandbox
+settings (every way an agent would try). The user's files are not changed:
 Codex runs on a temporary copy of the profile and config.toml whose only
 difference is the base URL, in a temporary CODEX_HOME that is deleted after.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -24,12 +26,22 @@ from pathlib import Path
 
 import tomlkit
 
-from codex_cf import credentials, fake_gateway, paths, profile_edit, profile_facts, profile_rules
+from codex_cf import (
+    credentials,
+    fake_gateway,
+    paths,
+    profile_edit,
+    profile_facts,
+    profile_rules,
+    sandbox_settings,
+)
 from codex_cf.checks import Check, Status
 from codex_cf.constants import (
     AUTHORIZATION_SECRET,
     BEARER_PREFIX,
+    DEFAULT_PROFILE,
     GATEWAY_AUTH_HEADER,
+    KEYRING_SERVICE,
     SECRET_VARIABLE,
     AuthMode,
     Billing,
@@ -41,6 +53,7 @@ TIMEOUT_SECONDS = 120.0
 THROWAWAY_ACCOUNT = "0" * 32
 THROWAWAY_GATEWAY = "self-test"
 SCAN_MARKER = "codex-cf-environ-matches:"
+PROBE_MARKER = "codex-cf-probe:"
 
 
 @dataclass
@@ -56,22 +69,94 @@ class Setting:
     environ: dict[str, str]
     throwaway: bool
 
+    @property
+    def sandbox(self) -> sandbox_settings.Sandbox:
+        """The effective settings of the copies Codex ran with (the user's own)."""
+        return sandbox_settings.for_profile(self.profile, self.environ)
+
+    def sandbox_fix(self) -> str:
+        return self.sandbox.fix(paths.profile_path(self.profile))
+
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
-def agent_command(variables: list[str], tokens: list[str]) -> str:
-    """What the fake model asks the agent to run: print the token variables, then count
-    the processes whose environment holds a token (by digest: the token is in no argv)."""
-    digests = " ".join(f"-e {_digest(v)} -e {_digest(BEARER_PREFIX + v)}" for v in tokens)
-    scan = (
-        "for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < \"$f\" 2>/dev/null; done"
-        " | sed 's/^[^=]*=//' | sort -u"
-        " | while IFS= read -r v; do printf '%s' \"$v\" | sha256sum; done"
-        f" | cut -c1-16 | grep -c {digests}"
-    )
-    return f'printenv {" ".join(variables)}; echo "{SCAN_MARKER} $({scan})"'
+# Run by the agent with codex-cf's own Python, so it asks the keyring through the
+# backend the user's keyring resolves to. No quote or backslash inside: any shell
+# passes it through unchanged. Each line counts token digests, never shows a token.
+_PROBE = """
+import glob, hashlib, subprocess, sys
+py, marker, probe, profile, digests, service = sys.argv[1:7]
+digests = set(digests.split(","))
+usernames, options = sys.argv[7].split(","), sys.argv[8].split(",")
+def n(text):
+    return sum(hashlib.sha256(v.encode()).hexdigest()[:16] in digests for v in text.splitlines())
+def out(argv):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout + chr(10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+held = 0
+for path in glob.glob("/proc/[0-9]*/environ"):
+    try:
+        values = open(path, "rb").read().decode(errors="replace").split(chr(0))
+    except OSError:
+        continue
+    held += n(chr(10).join(v.partition("=")[2] for v in values)) > 0
+print(marker, held)
+found = [out(["secret-tool", "lookup", "service", service, "username", u]) for u in usernames]
+print(probe, "secret-tool", "-" if None in found else n(str().join(found)))
+code = "import sys, keyring; print(keyring.get_password(sys.argv[1], sys.argv[2]) or str())"
+found = [out([py, "-c", code, service, u]) for u in usernames]
+print(probe, "keyring", n(str().join(v or str() for v in found)))
+which = [[o] if o else [] for o in options]
+found = [out([py, "-m", "codex_cf", "token", "print", "--profile", profile, *w]) for w in which]
+print(probe, "token-print", n(str().join(v or str() for v in found)))
+try:
+    import secretstorage
+    bus = secretstorage.check_service_availability(secretstorage.dbus_init())
+    print(probe, "bus", "open" if bus else "closed")
+except Exception:
+    print(probe, "bus", "closed")
+"""
+
+
+def agent_command(
+    variables: list[str],
+    tokens: list[str],
+    profile: str = DEFAULT_PROFILE,
+    secrets: tuple[Secret, ...] = (Secret.CLOUDFLARE,),
+) -> str:
+    """What the fake model asks the agent to run: print the token variables, then try
+    every other way an agent could find the token: /proc/*/environ, the Secret
+    Service, python keyring and `codex-cf token print` (compared by digest: the
+    token is in no argv)."""
+    digests = ",".join(d for v in tokens for d in (_digest(v), _digest(BEARER_PREFIX + v)))
+    argv = [
+        sys.executable,
+        "-c",
+        _PROBE,
+        sys.executable,
+        SCAN_MARKER,
+        PROBE_MARKER,
+        profile,
+        digests,
+        KEYRING_SERVICE,
+        ",".join(credentials.keyring_username(profile, s) for s in secrets),
+        ",".join("" if s is Secret.CLOUDFLARE else f"--which={s.value}" for s in secrets),
+    ]
+    return f"printenv {' '.join(variables)}; {' '.join(shlex.quote(a) for a in argv)}"
+
+
+def probe_results(outputs: str) -> dict[str, str]:
+    """The probe's answers by name, from what the agent's command printed."""
+    results = {}
+    for line in outputs.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == PROBE_MARKER:
+            results[parts[1]] = parts[2]
+    return results
 
 
 def _copy_user_setting(profile: str, base_url: str, home: Path) -> None:
@@ -83,6 +168,11 @@ def _copy_user_setting(profile: str, base_url: str, home: Path) -> None:
     copy = home / source.name
     copy.write_bytes(document.as_string().encode("utf-8"))
     copy.chmod(0o600)
+    _copy_base_config(home)
+
+
+def _copy_base_config(home: Path) -> None:
+    """config.toml as it is: its sandbox settings are the user's own."""
     base = paths.base_config_path()
     if base.exists():
         shutil.copyfile(base, home / base.name)
@@ -104,6 +194,7 @@ def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
     path = home / f"{profile}.config.toml"
     path.write_text(document.as_string(), encoding="utf-8")
     path.chmod(0o600)
+    _copy_base_config(home)
 
 
 def _gateway_coordinates(report: profile_rules.Report) -> tuple[str, str]:
@@ -125,7 +216,6 @@ def _launch(
         setting.profile,
         "exec",
         "--skip-git-repo-check",
-        "--dangerously-bypass-approvals-and-sandbox",
         "codex-cf self-test: run the command you are given",
     ]
     process = subprocess.Popen(
@@ -306,10 +396,10 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
         checks.append(
             Check(
                 "self_test.environ",
-                Status.WARN,
-                "with full access the agent can read the token from /proc of Codex's own "
-                "processes (env auth mode)",
-                profile_facts.command_for(setting.profile, "setup --auth command"),
+                Status.FAIL,
+                f"the agent's commands read the token from /proc of Codex's own processes "
+                f"({setting.sandbox.describe()})",
+                setting.sandbox_fix(),
             )
         )
     else:
@@ -329,7 +419,46 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
                 None if header_only else setup_fix,
             )
         )
+    checks.append(_keyring_check(setting, probe_results(outputs)))
     return checks
+
+
+_PATHS = {
+    "secret-tool": "secret-tool lookup",
+    "keyring": "python keyring",
+    "token-print": "codex-cf token print",
+}
+
+
+def _keyring_check(setting: Setting, results: Mapping[str, str]) -> Check:
+    """Whether the agent's commands could get the token out of the keyring, and how."""
+    if not all(name in results for name in (*_PATHS, "bus")):
+        return Check(
+            "self_test.keyring", Status.WARN, "the keyring probe gave no answer on this system"
+        )
+    found = [what for name, what in _PATHS.items() if results[name] not in ("0", "-")]
+    if found:
+        return Check(
+            "self_test.keyring",
+            Status.FAIL,
+            f"the agent's commands read the token from your keyring ({', '.join(found)}; "
+            f"{setting.sandbox.describe()})",
+            setting.sandbox_fix(),
+        )
+    if results["bus"] == "open":
+        return Check(
+            "self_test.keyring",
+            Status.WARN,
+            "the agent's commands can reach your Secret Service over D-Bus "
+            f"({setting.sandbox.describe()}): whatever it holds is readable to them",
+            setting.sandbox_fix(),
+        )
+    return Check(
+        "self_test.keyring",
+        Status.OK,
+        "the agent's commands could not reach your keyring (secret-tool, python keyring, "
+        f"codex-cf token print; {setting.sandbox.describe()})",
+    )
 
 
 def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
@@ -348,7 +477,9 @@ def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
             {SECRET_VARIABLE[s] for s in prepared.tokens}
             | {e.variable for e in prepared.facts.exports}
         )
-        command = agent_command(variables, list(prepared.tokens.values()))
+        command = agent_command(
+            variables, list(prepared.tokens.values()), profile, tuple(prepared.tokens)
+        )
         with fake_gateway.FakeGateway(prepared.account, prepared.gateway, command) as gateway:
             if prepared.throwaway:
                 _throwaway_profile(profile, gateway.base_url, home)

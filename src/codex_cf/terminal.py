@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
 
 from codex_cf.errors import UsageError
+
+T = TypeVar("T")
+_SPINNER = "|/-\\"
 
 
 def say(message: str = "") -> None:
@@ -51,8 +58,11 @@ def confirm(question: str, default: bool = True) -> bool:
 
 
 def ask_secret(question: str) -> str:
-    """A hidden prompt: nothing typed is echoed."""
-    return getpass.getpass(f"{question}: ", stream=sys.stderr)
+    """A hidden prompt: nothing typed is echoed. Ctrl-D is walking away, as in `ask`."""
+    try:
+        return getpass.getpass(f"{question}: ", stream=sys.stderr)
+    except EOFError:
+        raise KeyboardInterrupt from None
 
 
 def read_secret_from_stdin(what: str) -> str:
@@ -72,3 +82,39 @@ def mask(value: str) -> str:
     """At most the last 4 characters, fewer for short values, never the whole."""
     shown = min(4, len(value) // 4)
     return "…" + value[-shown:] if shown else "…"
+
+
+def wait_for(future: Future[T], label: str) -> T:
+    """The future's result; meanwhile, on a terminal, a spinner with the seconds waited.
+
+    A slow network then shows what is being waited for instead of silence.
+    """
+    try:
+        shown = sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        shown = False
+    if not shown:
+        return future.result()
+    started = time.monotonic()
+    turns = 0
+    try:
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except FutureTimeout:
+                turns += 1
+                waited = int(time.monotonic() - started)
+                sys.stderr.write(f"\r{_SPINNER[turns % 4]} {label} ({waited} s)")
+                sys.stderr.flush()
+    finally:
+        if turns:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def run_with_progress(label: str, work: Callable[[], T]) -> T:
+    """`work()` in a thread, with `wait_for`'s spinner while it runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return wait_for(pool.submit(work), label)

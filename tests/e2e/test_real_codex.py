@@ -18,7 +18,7 @@ import pytest
 from codex_cf.fake_gateway import FakeGateway
 from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.tokens import Withheld, assert_absent, assert_same_secret
+from helpers.tokens import Withheld, assert_absent, assert_same_secret, fake_token
 
 PROFILE = "cloudflare-aig"
 GATEWAY = "codex-e2e"
@@ -93,6 +93,27 @@ def test_exec_sends_keyring_token_and_hides_it_from_the_agent(
     assert "printenv status: 1" in output, output[-300:]
     assert gateway.reply in done.stdout
     assert "Refusing to create helper binaries" not in done.stderr
+
+
+@pytest.mark.parametrize("value", ["blank", "padded"])
+def test_whitespace_around_the_variable_never_reaches_the_gateway(
+    codex, project, gateway, token, value
+) -> None:
+    """A blank variable is no token (the keyring's is sent); a padded one is sent stripped."""
+    own = fake_token("env")
+    given = " \n" if value == "blank" else f"  {own}\n"
+    done = _outcome(
+        run_codex_cf(
+            "exec",
+            "--skip-git-repo-check",
+            "check the variable",
+            cwd=str(project),
+            timeout=180,
+            env={**os.environ, VARIABLE: given},
+        )
+    )
+    assert done.status == 0, _redacted(_redacted(done.stderr, token), own)
+    _check_requests(gateway, token if value == "blank" else own)
 
 
 def test_without_the_exclude_the_agent_reads_the_token(

@@ -19,6 +19,10 @@ Answers follow what Cloudflare documents or users observed:
   2009, ...}]}` (docs PR cloudflare-docs#31050; the shape of an observed error 2001);
   past that the provider answers: a model list for a known key, else OpenAI's own 401.
 
+Faults: `delay` (slow), `trickle` (a body that never ends), `outage` (503), `redirect_to`,
+and `gather` (answers only requests that arrive together). For an unreachable API, point
+the client at the fake after its `with` block: the port then refuses connections.
+
 Configured per test, on construction or later through the attributes. Each request
 is recorded with a digest of its credentials, never their values.
 """
@@ -102,6 +106,7 @@ class FakeCloudflareApi:
         trickle: float = 0.0,
         outage: bool = False,
         redirect_to: str | None = None,
+        gather: int = 0,
     ) -> None:
         self.user_tokens = dict(user_tokens or {})  # token -> "active" | "disabled" | "expired"
         self.account_tokens = {a: dict(t) for a, t in (account_tokens or {}).items()}
@@ -112,6 +117,9 @@ class FakeCloudflareApi:
         self.trickle = trickle  # seconds between the bytes of every body
         self.outage = outage  # every request answers 503
         self.redirect_to = redirect_to  # every request answers 302 to this base
+        # Hold the first `gather` requests until all of them are in: only a client
+        # that sends them at once gets answers (a serial one waits out the barrier).
+        self._gathering = threading.Barrier(gather, timeout=30) if gather else None
         self._requests: list[Recorded] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -166,6 +174,12 @@ class FakeCloudflareApi:
         cf_aig = headers.get("cf-aig-authorization")
         with self._lock:
             self._requests.append(Recorded(method, path, digest(authorization), digest(cf_aig)))
+        if self._gathering is not None:
+            try:
+                self._gathering.wait()
+            except threading.BrokenBarrierError:
+                return _Reply(503, b"requests came one after another", "text/plain")
+            self._gathering = None
         if self.delay:
             self._closing.wait(self.delay)
         if self.outage:

@@ -87,3 +87,18 @@ class LockedKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         raise KeyringLocked("Failed to unlock the collection!")
+
+
+class GarbageKeyring(KeyringBackend):
+    """A backend that accepts anything and answers with bytes no token is made of."""
+
+    priority = -1  # type: ignore[assignment]  # never chosen or chained unless named
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return b"\x00\xff garbage\n" * 3  # type: ignore[return-value]
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        pass
+
+    def delete_password(self, service: str, username: str) -> None:
+        pass

@@ -275,7 +275,7 @@ def test_gateway_missing(token) -> None:
 def test_gateway_lookup_without_ai_gateway_read(token) -> None:
     lookup, _ = lookup_with(token, {}, no_gateway_read={token})
     assert lookup.status is GatewayStatus.FORBIDDEN
-    assert "AI Gateway Read" in lookup.detail
+    assert "AI Gateway - Read" in lookup.detail
     clean(lookup, token)
 
 

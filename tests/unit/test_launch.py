@@ -49,6 +49,36 @@ def test_token_in_environment_wins(home, stand_in, token, monkeypatch) -> None:
     assert_same_secret(result.env["CLOUDFLARE_API_KEY"], own, "exported variable")
 
 
+@pytest.mark.parametrize("blank", [" ", "\n", " \t \n"])
+def test_a_blank_variable_does_not_count_as_set(home, stand_in, token, monkeypatch, blank) -> None:
+    profiles.write(home.profile())
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", blank)
+    result = plan("exec", "hi")
+    assert_same_secret(result.env["CLOUDFLARE_API_KEY"], token, "exported variable")
+
+
+def test_a_blank_variable_without_a_stored_token_is_the_missing_token_error(
+    home, stand_in, monkeypatch
+) -> None:
+    profiles.write(home.profile())
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", "  \n")
+    with pytest.raises(TokenMissing) as raised:
+        plan("exec", "hi")
+    assert raised.value.exit_status == ExitStatus.TOKEN_MISSING
+    assert raised.value.fix == "codex-cf token set"
+
+
+@pytest.mark.parametrize("padding", [(" ", " "), ("", "\n"), ("\t", "\r\n")])
+def test_a_padded_variable_is_sent_without_its_padding(
+    home, stand_in, token, monkeypatch, padding
+) -> None:
+    profiles.write(home.profile())
+    own = fake_token("env")
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", padding[0] + own + padding[1])
+    result = plan("exec", "hi")
+    assert_same_secret(result.env["CLOUDFLARE_API_KEY"], own, "exported variable")
+
+
 def test_profile_from_environment_variable(home, stand_in, monkeypatch) -> None:
     profiles.write(home.profile("work"))
     credentials.store("work", Secret.CLOUDFLARE, fake_token())

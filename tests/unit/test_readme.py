@@ -30,3 +30,12 @@ def test_ci_runs_the_test_command_the_readme_gives() -> None:
     assert "codex-cf doctor --self-test" in commands[0]
     assert commands[1] == "scripts/test"
     assert "scripts/test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_first_command_installs_a_command_reachable_by_name() -> None:
+    first_screen = README.split("---", 1)[0]
+    first = re.findall(r"```sh\n(.*?)```", first_screen, re.S)[0].strip().splitlines()[0]
+    assert first.startswith("pipx install . && codex-cf ")
+    assert "uv tool install . && codex-cf doctor --self-test" in first_screen
+    assert "pipx ensurepath" in first_screen
+    assert ".venv/bin/codex-cf" in first_screen

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
-from codex_cf import diagnostics, profile_facts, profile_rules
+from codex_cf import diagnostics, profile_facts, profile_rules, terminal
 from codex_cf.checks import Check, Status
 from codex_cf.constants import PROGRAM, ExitStatus, Secret
 
@@ -28,70 +31,76 @@ class DoctorOptions:
     self_test: bool = False
 
 
-def collect(profile: str, offline: bool) -> list[Check]:
-    checks, codex = diagnostics.check_codex(os.environ)
+def collect(profile: str, offline: bool) -> Iterator[Check]:
+    """Every check, each as soon as it is known: the slow network ones come last."""
+    local, codex = diagnostics.check_codex(os.environ)
+    yield from local
     profile_checks, report = diagnostics.check_profile(profile)
-    checks += profile_checks
-    checks += diagnostics.check_auth_mode(report)
-    keyring = diagnostics.check_keyring()
-    checks.append(keyring)
+    yield from profile_checks
+    yield from diagnostics.check_auth_mode(report)
+    yield diagnostics.check_sandbox(profile, report.facts)
     facts = report.facts
     secrets = list(facts.required) if facts and facts.required else [Secret.CLOUDFLARE]
+    keyring = diagnostics.check_keyring(secrets)
+    yield keyring
     token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
-    checks += token_checks
+    yield from token_checks
     exports = facts.exports if facts else ()
     hidden = profile_facts.hidden_variables(exports, tuple(secrets))
-    checks += diagnostics.check_rc_exports(sorted(hidden))
-    checks.append(diagnostics.check_sessions(profile))
-    checks += _online(report, values, offline)
+    yield from diagnostics.check_rc_exports(sorted(hidden), profile)
+    yield diagnostics.check_sessions(profile)
+    yield from _online(report, values, offline)
     reminder = diagnostics.self_test_reminder(codex)
     if reminder:
-        checks.append(reminder)
-    return checks
+        yield reminder
 
 
-def _online(report: profile_rules.Report, values: dict[Secret, str], offline: bool) -> list[Check]:
+def _online(
+    report: profile_rules.Report, values: dict[Secret, str], offline: bool
+) -> Iterator[Check]:
+    """The network checks, run at once; shown in their fixed order as each one ends."""
     if offline:
-        return [
-            Check(n, Status.SKIP, f"{what}: skipped (--offline)") for n, what in _ONLINE.items()
-        ]
+        for check_id, what in _ONLINE.items():
+            yield Check(check_id, Status.SKIP, f"{what}: skipped (--offline)")
+        return
     facts, document = report.facts, report.document
     if facts is None or document is None:
-        return [
-            Check(n, Status.SKIP, f"{what}: skipped until the profile is usable")
-            for n, what in _ONLINE.items()
-        ]
+        for check_id, what in _ONLINE.items():
+            yield Check(check_id, Status.SKIP, f"{what}: skipped until the profile is usable")
+        return
+    profile = report.profile
     provider = profile_rules.provider_table(document) or {}
     base_url = str(provider["base_url"])
     coordinates = profile_rules.gateway_coordinates(base_url)
     account = coordinates[0] if coordinates else None
     token = values.get(Secret.CLOUDFLARE)
-    checks = []
+    work: dict[str, Callable[[], Check]] = {}
     if token:
-        checks.append(diagnostics.check_token_verify(token, account))
+        work["token.verify"] = partial(diagnostics.check_token_verify, token, account, profile)
         if coordinates:
             sends_header = any(e.prefix for e in facts.exports)
-            checks.append(
-                diagnostics.check_gateway_settings(
-                    token, coordinates[0], coordinates[1], facts.billing, sends_header
-                )
+            work["gateway.settings"] = partial(
+                diagnostics.check_gateway_settings,
+                token,
+                coordinates[0],
+                coordinates[1],
+                billing=facts.billing,
+                sends_header=sends_header,
+                profile=profile,
             )
-        else:
-            checks.append(
-                Check(
-                    "gateway.settings",
-                    Status.SKIP,
-                    f"{_ONLINE['gateway.settings']}: skipped for a custom endpoint",
-                )
-            )
-    else:
-        checks += [
-            Check(n, Status.SKIP, f"{_ONLINE[n]}: skipped without a Cloudflare token")
-            for n in ("token.verify", "gateway.settings")
-        ]
     headers = diagnostics.gateway_headers(facts, values)
-    checks.append(diagnostics.check_gateway_reachable(base_url, headers, facts.billing))
-    return checks
+    work["gateway.reachable"] = partial(
+        diagnostics.check_gateway_reachable, base_url, headers, facts.billing, profile
+    )
+    with ThreadPoolExecutor(max_workers=len(work)) as pool:
+        running = {check_id: pool.submit(job) for check_id, job in work.items()}
+        for check_id, what in _ONLINE.items():
+            if check_id in running:
+                yield terminal.wait_for(running[check_id], f"{what}: waiting for an answer")
+            elif not token:
+                yield Check(check_id, Status.SKIP, f"{what}: skipped without a Cloudflare token")
+            else:
+                yield Check(check_id, Status.SKIP, f"{what}: skipped for a custom endpoint")
 
 
 def _colour(status: Status, text: str) -> str:
@@ -119,8 +128,13 @@ def run(options: DoctorOptions) -> int:
             checks += self_test.run(profile)
             if all(c.status is not Status.FAIL for c in checks):
                 diagnostics.remember_self_test(codex)
+    elif options.as_json:
+        checks = list(collect(profile, options.offline))
     else:
-        checks = collect(profile, options.offline)
+        checks = []
+        for check in collect(profile, options.offline):
+            checks.append(check)
+            print(render([check]), flush=True)
     failed = any(c.status is Status.FAIL for c in checks)
     if options.as_json:
         document = {
@@ -131,7 +145,9 @@ def run(options: DoctorOptions) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        print(render(checks))
+        if options.self_test:
+            print(render(checks))
         if failed:
-            print(f"\nSome checks failed; run the fix commands above, then {PROGRAM} doctor again.")
+            again = profile_facts.command_for(profile, "doctor")
+            print(f"\nSome checks failed; run the fix commands above, then {again} again.")
     return int(ExitStatus.FAILURE if failed else ExitStatus.OK)

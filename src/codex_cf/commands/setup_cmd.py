@@ -1,8 +1,13 @@
 """`codex-cf setup`: create, update or repair the profile, keeping every byte not ours.
 
 Values come from the options, then the existing profile, then (on a terminal)
-questions, then the defaults of Cloudflare's page. The change is shown as a
-diff and written only after confirmation, or with --yes.
+questions, then the defaults of Cloudflare's page. The token and the gateway
+are checked with Cloudflare (unless --offline), the change is shown as a diff
+and written only after confirmation, or with --yes.
+
+A setup that cannot finish leaves the profile and the keyring as they were:
+everything is validated and checked first, then the secrets are stored, then
+the files written; a failed write puts the previous secrets back.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +36,10 @@ from codex_cf import (
 from codex_cf.constants import (
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
+    DEFAULT_PROFILE,
     DEFAULT_REASONING_EFFORT,
+    GATEWAY_AUTH_HEADER,
+    PROGRAM,
     REASONING_EFFORTS,
     SECRET_LABEL,
     SECRET_VARIABLE,
@@ -40,7 +48,15 @@ from codex_cf.constants import (
     ExitStatus,
     Secret,
 )
-from codex_cf.errors import CodexCfError, ProfileNotCurrent, TokenMissing, UsageError
+from codex_cf.errors import (
+    CodexCfError,
+    NoSecureKeyring,
+    ProfileNotCurrent,
+    TokenInactive,
+    TokenInvalid,
+    TokenMissing,
+    UsageError,
+)
 
 _BILLING_CHOICES = {
     Billing.UNIFIED: "Cloudflare bills you (Unified Billing); Codex sends your Cloudflare token",
@@ -64,6 +80,7 @@ class SetupOptions:
     no_token: bool = False
     yes: bool = False
     dry_run: bool = False
+    offline: bool = False
 
 
 @dataclass
@@ -110,18 +127,71 @@ class Plan:
     base_file: codex_config.LoadedFile
     migrations: list[str] = field(default_factory=list)
     fix_mode: bool = False
-    secrets: dict[Secret, str] = field(default_factory=dict)
+    secrets: dict[Secret, str] = field(default_factory=dict)  # new values, to store
+    known: dict[Secret, str] = field(default_factory=dict)  # values already in place
     missing_secrets: list[Secret] = field(default_factory=list)
+    rc_exports: list[str] = field(default_factory=list)  # "file:line" plain-text copies
+    # Nobody chose the gateway's authentication, and the Cloudflare token is what it
+    # would carry: setup may follow what Cloudflare says about the gateway.
+    may_adopt_auth: bool = False
+
+    _previous: dict[Secret, str | None] | None = None
+
+    def previous_secrets(self) -> dict[Secret, str | None]:
+        """What the keyring holds now for the secrets setup will store, read once.
+
+        Read before the diff is shown, so an unusable keyring stops setup
+        before anyone confirms a change it cannot finish.
+        """
+        if self._previous is None:
+            self._previous = {s: credentials.get(self.profile, s) for s in self.secrets}
+        return self._previous
 
     @property
     def changes_files(self) -> bool:
         return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
 
 
+_DASHBOARD_ACCOUNT = re.compile(r"dash\.cloudflare\.com/([0-9a-fA-F]{32})(?:[/?#]|$)")
+_BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
+
+ACCOUNT_ID_HELP = (
+    "Your account ID is the 32 hex characters in the dashboard's address,\n"
+    "https://dash.cloudflare.com/<account ID>/... (paste the whole address if you like);\n"
+    "`wrangler whoami` shows it too."
+)
+TOKEN_HELP = (
+    "Create the token at https://dash.cloudflare.com/profile/api-tokens:\n"
+    "Create Token > Create Custom Token, with the account permissions AI Gateway - Run\n"
+    "(to send requests) and AI Gateway - Read (so codex-cf can check the gateway).\n"
+    "A pasted 'Bearer <token>' works too."
+)
+
+
+def account_from(value: str) -> str:
+    """The account ID in a pasted dashboard address, else the value as typed."""
+    value = value.strip()
+    found = _DASHBOARD_ACCOUNT.search(value)
+    return (found[1] if found else value).lower()
+
+
 def _account_problem(value: str) -> str | None:
-    if profile_rules.ACCOUNT_ID.fullmatch(value):
+    if profile_rules.ACCOUNT_ID.fullmatch(account_from(value)):
         return None
-    return "an account ID is 32 hexadecimal characters (Cloudflare dashboard, or `wrangler whoami`)"
+    return (
+        "an account ID is 32 hexadecimal characters: paste it, or the dashboard address "
+        "https://dash.cloudflare.com/<account ID>/..."
+    )
+
+
+def without_bearer(value: str) -> str:
+    """A pasted `Bearer <token>` header value: the token is what follows the prefix."""
+    stripped = value.strip()
+    found = _BEARER.match(stripped)
+    if found and len(stripped) > found.end():
+        terminal.say("  (took the token after the 'Bearer ' prefix; the prefix is not part of it)")
+        return stripped[found.end() :]
+    return stripped
 
 
 def _gateway_problem(value: str) -> str | None:
@@ -196,12 +266,13 @@ def _choose_base_url(options: SetupOptions, existing: Existing, interactive: boo
                 "the Cloudflare account ID is missing",
                 "codex-cf setup --account-id <32-hex ID> (find it with `wrangler whoami`)",
             )
+        terminal.say(ACCOUNT_ID_HELP)
         account = terminal.ask(
             "Cloudflare account ID (32 hex characters)",
             wrangler_account_id(),
             _account_problem,
         )
-    account = _checked(account.lower(), _account_problem(account), "--account-id")
+    account = _checked(account_from(account), _account_problem(account), "--account-id")
     gateway = options.gateway or existing.gateway
     if gateway is None:
         gateway = (
@@ -320,6 +391,11 @@ def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     )
     profile_edit.apply(profile_file.document, desired, creating)
     plan = Plan(profile, desired, profile_file, base_file)
+    plan.may_adopt_auth = (
+        options.authenticated_gateway is None
+        and existing.authenticated_gateway is None
+        and billing is Billing.UNIFIED
+    )
     plan.migrations += profile_edit.migrate_profile_chat(profile_file.document)
     plan.migrations += profile_edit.migrate_base_config(base_file.document, profile)
     plan.fix_mode = _permissions_need_fixing(profile_file.path)
@@ -355,16 +431,25 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
     """Read the tokens the layout needs now, so a missing one fails before any write."""
     if options.no_token:
         return
+    asked = False
     for secret in plan.desired.secrets():
+        label = SECRET_LABEL[secret]
         if options.token_stdin and secret is Secret.CLOUDFLARE:
-            plan.secrets[secret] = terminal.read_secret_from_stdin(SECRET_LABEL[secret])
+            plan.secrets[secret] = without_bearer(terminal.read_secret_from_stdin(label))
             continue
-        if credentials.resolve(plan.profile, secret).value:
+        resolved = credentials.resolve(plan.profile, secret)
+        if resolved.value:
+            plan.known[secret] = resolved.value
+            if resolved.source == "environment":
+                _offer_import(plan, secret, resolved.value, interactive)
             continue
         if interactive:
-            value = terminal.ask_secret(f"{SECRET_LABEL[secret]} for profile {plan.profile!r}")
-            if value.strip():
-                plan.secrets[secret] = value.strip()
+            if secret is Secret.CLOUDFLARE and not asked:
+                terminal.say(TOKEN_HELP)
+                asked = True
+            value = without_bearer(terminal.ask_secret(f"{label} for profile {plan.profile!r}"))
+            if value:
+                plan.secrets[secret] = value
                 continue
         plan.missing_secrets.append(secret)
     if plan.missing_secrets and not interactive:
@@ -379,6 +464,28 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
             f"${SECRET_VARIABLE[secret]}; nothing was written",
             f"{how}, or add --no-token to set it up later",
         )
+
+
+def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> None:
+    """The secret comes from a plain-text export in a shell start-up file: offer the keyring."""
+    from codex_cf import shells
+
+    variable = SECRET_VARIABLE[secret]
+    found = shells.find_exports([variable], paths.home())
+    if not found:
+        return
+    plan.rc_exports += [f"{e.path}:{e.line}" for e in found]
+    where = ", ".join(plan.rc_exports)
+    terminal.say(f"${variable} comes from a plain-text export in {where}.")
+    if credentials.get(plan.profile, secret) == value:
+        terminal.say("  The keyring holds the same token already: delete that line.")
+    elif interactive and terminal.confirm(
+        f"Import it into the keyring for profile {plan.profile!r}?", default=True
+    ):
+        plan.secrets[secret] = value
+    elif not interactive:
+        command = profile_facts.command_for(plan.profile, "token import")
+        terminal.say(f"  to move it into the keyring: {command}")
 
 
 def _show(plan: Plan) -> None:
@@ -405,6 +512,119 @@ def _confirm(plan: Plan, options: SetupOptions, interactive: bool) -> bool:
     return True
 
 
+def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
+    """Verify the token and the gateway before anything is written.
+
+    A new token Cloudflare rejects, a named gateway it does not have, or a
+    gateway whose settings the profile would not satisfy stop setup. No
+    answer at all (people set up on planes) is a warning: setup goes on.
+    """
+    if options.offline:
+        terminal.say("Skipped the checks with Cloudflare (--offline).")
+        return
+    token = plan.secrets.get(Secret.CLOUDFLARE) or plan.known.get(Secret.CLOUDFLARE)
+    if token is None:
+        return
+    from codex_cf import cloudflare_api
+
+    new = Secret.CLOUDFLARE in plan.secrets
+    coordinates = profile_rules.gateway_coordinates(plan.desired.base_url)
+    account = coordinates[0] if coordinates else None
+    verdict = terminal.run_with_progress(
+        "token verify: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.verify_token(token, account),
+    )
+    status = cloudflare_api.TokenStatus
+    if verdict.status is status.UNREACHABLE:
+        check = profile_facts.command_for(plan.profile, "doctor")
+        terminal.say(f"! token verify: {verdict.detail}")
+        terminal.say(f"  setup goes on without the check; run {check} when online")
+        return
+    if verdict.status is not status.ACTIVE:
+        _token_refused(plan, verdict, new, account)
+        return
+    terminal.say(f"✓ token verify: {verdict.detail}")
+    if coordinates:
+        _check_gateway(plan, token, *coordinates)
+
+
+def _token_refused(plan: Plan, verdict: Any, new: bool, account: str | None) -> None:
+    from codex_cf import cloudflare_api
+
+    inactive = verdict.status is cloudflare_api.TokenStatus.INACTIVE
+    again = profile_facts.command_for(plan.profile, "setup")
+    if not new:
+        terminal.say(f"! token verify: {verdict.detail} (the token already stored)")
+        terminal.say(f"  fix: {credentials.set_command(plan.profile, Secret.CLOUDFLARE)}")
+        return
+    if inactive:
+        raise TokenInactive(
+            f"{verdict.detail}; nothing was written",
+            f"create a new token (AI Gateway - Run), then {again}",
+        )
+    owner = f", and that account {account} owns it if it is an account token" if account else ""
+    raise TokenInvalid(
+        f"{verdict.detail}; nothing was written",
+        f"check that you pasted the whole token{owner}, then {again}",
+    )
+
+
+def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
+    from codex_cf import cloudflare_api
+
+    found = terminal.run_with_progress(
+        "gateway settings: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.gateway_settings(token, account, gateway),
+    )
+    status = cloudflare_api.GatewayStatus
+    again = profile_facts.command_for(plan.profile, "setup")
+    if found.status is status.MISSING:
+        if gateway == DEFAULT_GATEWAY:
+            terminal.say(
+                f"! gateway settings: {found.detail}; Cloudflare creates the default gateway "
+                "on its first request, so setup goes on"
+            )
+            terminal.say(f"  if requests fail, check the account ID ({again} --account-id ID)")
+            return
+        raise UsageError(
+            f"{found.detail}: a typo in the gateway slug or the account ID? Nothing was written",
+            f"{again} --account-id ID --gateway SLUG "
+            "(the dashboard's AI > AI Gateway page lists your gateways)",
+        )
+    if found.status is not status.FOUND:
+        terminal.say(f"! gateway settings: {found.detail}")
+        if found.status is status.FORBIDDEN:
+            terminal.say(
+                f"  setup goes on; check that account {account} is the token's, "
+                "and give the token AI Gateway - Read to let codex-cf check the gateway"
+            )
+        return
+    desired = plan.desired
+    if found.authentication and not desired.sends_gateway_header and plan.may_adopt_auth:
+        # The same Cloudflare token goes into cf-aig-authorization: nothing more to ask.
+        plan.desired = replace(desired, authenticated_gateway=True)
+        profile_edit.apply(plan.profile_file.document, plan.desired, not plan.profile_file.exists)
+        _check_outcome(plan)
+        terminal.say(
+            f"✓ gateway {gateway!r} is an Authenticated Gateway: the profile sends the token "
+            f"in {GATEWAY_AUTH_HEADER} too"
+        )
+        return
+    if found.authentication and not desired.sends_gateway_header:
+        raise UsageError(
+            f"gateway {gateway!r} is an Authenticated Gateway, and this profile would send no "
+            f"{GATEWAY_AUTH_HEADER} header; nothing was written",
+            f"{again} --authenticated-gateway",
+        )
+    if found.byok_only and desired.billing is Billing.UNIFIED:
+        raise UsageError(
+            f"gateway {gateway!r} requires provider credentials (byok_only) and answers 400 to "
+            "Unified Billing requests; nothing was written",
+            f"{again} --billing byok (keys stored in Cloudflare), or --billing own-key",
+        )
+    terminal.say(f"✓ gateway settings: {found.detail}")
+
+
 def _write(plan: Plan) -> None:
     fix = profile_facts.command_for(plan.profile, "setup")
     with codex_config.write_lock():
@@ -418,13 +638,42 @@ def _write(plan: Plan) -> None:
             terminal.say(f"Made {plan.profile_file.path} private (mode 600)")
 
 
-def _store_secrets(plan: Plan) -> None:
-    for secret, value in plan.secrets.items():
-        backend = credentials.store(plan.profile, secret, value)
+def commit(plan: Plan, write_files: bool = True) -> None:
+    """Store the secrets, then write the files; a failure puts the previous secrets back."""
+    previous = plan.previous_secrets()
+    stored: list[tuple[Secret, str]] = []
+    try:
+        for secret, value in plan.secrets.items():
+            stored.append((secret, credentials.store(plan.profile, secret, value)))
+        if write_files:
+            _write(plan)
+    except BaseException:
+        _restore(plan.profile, previous, [secret for secret, _ in stored])
+        raise
+    for secret, backend in stored:
         terminal.say(f"Saved the {SECRET_LABEL[secret]} in the keyring ({backend})")
     for secret in plan.missing_secrets:
         command = credentials.set_command(plan.profile, secret)
         terminal.say(f"No {SECRET_LABEL[secret]} stored yet: run {command}")
+    if plan.rc_exports and plan.secrets.get(Secret.CLOUDFLARE):
+        terminal.say("Delete the plain-text copy, then open a new shell:")
+        for where in plan.rc_exports:
+            terminal.say(f"  {where}")
+
+
+def _restore(profile: str, previous: dict[Secret, str | None], stored: list[Secret]) -> None:
+    for secret in stored:
+        old = previous[secret]
+        try:
+            if old is None:
+                credentials.delete(profile, secret)
+            else:
+                credentials.store(profile, secret, old)
+        except CodexCfError:
+            terminal.say(
+                f"codex-cf: could not put the previous {SECRET_LABEL[secret]} back in the "
+                f"keyring; run {credentials.set_command(profile, secret)}"
+            )
 
 
 def _report_sessions(profile: str, changed_at: float) -> None:
@@ -435,29 +684,76 @@ def _report_sessions(profile: str, changed_at: float) -> None:
             terminal.say(f"  {line}")
 
 
-def execute(options: SetupOptions, interactive: bool) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -> SetupOptions:
+    """Before asking anything: can the token be kept safely here? If not, say so first."""
+    variable = SECRET_VARIABLE[Secret.CLOUDFLARE]
+    if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
+        return options
+    try:
+        credentials.get(profile, Secret.CLOUDFLARE)
+    except NoSecureKeyring as no_store:
+        set_later = credentials.set_command(profile, Secret.CLOUDFLARE)
+        refusal = NoSecureKeyring(
+            f"{no_store.message}; nothing was written",
+            f"{no_store.fix}; or add --no-token to set up the profile now and run "
+            f"{set_later} later",
+        )
+        if not interactive:
+            raise refusal from None
+        terminal.say(f"codex-cf: {no_store.message}.")
+        terminal.say(f"  To keep the token safely: {no_store.fix}")
+        if not terminal.confirm("Set up the profile now and store the token later?", default=True):
+            raise refusal from None
+        terminal.say(f"Once a store is set up: {set_later}")
+        return replace(options, no_token=True)
+    return options
+
+
+def _next_steps(profile: str) -> None:
+    launch = PROGRAM if profile == DEFAULT_PROFILE else f"{PROGRAM} --profile {profile}"
+    terminal.say("Next:")
+    terminal.say(f"  {launch:<34} start Codex through the gateway")
+    terminal.say(f"  {profile_facts.command_for(profile, 'doctor'):<34} check everything")
+
+
+def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
+    """Everything before the first write: options, questions, tokens, Cloudflare's word."""
     plan = build_plan(options, profile, interactive)
     if not options.dry_run:
         _collect_secrets(plan, options, interactive)
+        plan.previous_secrets()
+        check_with_cloudflare(plan, options)
+    return plan
+
+
+def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -> int:
+    profile = profile_facts.resolve_name(options.profile)
+    options = _check_token_store(options, profile, interactive)
+    try:
+        plan = _prepare(options, profile, interactive)
+        if plan.changes_files:
+            _show(plan)
+            if options.dry_run:
+                terminal.say("Dry run: nothing was written.")
+                return int(ExitStatus.OK)
+            if not _confirm(plan, options, interactive):
+                terminal.say("Nothing was written.")
+                return int(ExitStatus.FAILURE)
+    except KeyboardInterrupt:
+        terminal.say("\nSetup stopped; nothing was written.")
+        raise
     if not plan.changes_files:
         terminal.say(
             f"Profile {profile!r} is current ({plan.profile_file.path}); nothing to change."
         )
         if not options.dry_run:
-            _store_secrets(plan)
+            commit(plan, write_files=False)
         return int(ExitStatus.OK)
-    _show(plan)
-    if options.dry_run:
-        terminal.say("Dry run: nothing was written.")
-        return int(ExitStatus.OK)
-    if not _confirm(plan, options, interactive):
-        terminal.say("Nothing was written.")
-        return int(ExitStatus.FAILURE)
     changed_at = time.time()
-    _write(plan)
-    _store_secrets(plan)
+    commit(plan)
     _report_sessions(profile, changed_at)
+    if next_steps:
+        _next_steps(profile)
     return int(ExitStatus.OK)
 
 
@@ -479,7 +775,7 @@ def repair_for_launch(report: profile_rules.Report) -> profile_facts.ProfileFact
         failure = report.first_failure()
         assert failure is not None
         raise ProfileNotCurrent(f"profile {report.profile!r} is not usable", failure.fix)
-    execute(SetupOptions(profile=report.profile), interactive=True)
+    execute(SetupOptions(profile=report.profile), interactive=True, next_steps=False)
     outcome = profile_rules.current_facts(report.profile)
     if isinstance(outcome, profile_facts.ProfileFacts):
         terminal.say("Starting Codex.")

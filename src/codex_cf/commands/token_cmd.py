@@ -10,6 +10,7 @@ from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
     KeyringUnavailable,
+    NoSecureKeyring,
     TokenInactive,
     TokenInvalid,
     TokenMissing,
@@ -59,7 +60,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
     variable = SECRET_VARIABLE[secret]
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
-    env_value = os.environ.get(variable, "").strip()
+    env_value = credentials.from_environment(os.environ, variable)
     try:
         backend = credentials.current_backend()
         stored = credentials.get(profile, secret)
@@ -89,7 +90,7 @@ def delete(profile_option: str | None, secret: Secret) -> int:
         )
     else:
         terminal.say(f"No {SECRET_LABEL[secret]} for profile {profile!r} was in the keyring.")
-    if os.environ.get(SECRET_VARIABLE[secret]):
+    if credentials.from_environment(os.environ, SECRET_VARIABLE[secret]):
         terminal.say(f"Note: ${SECRET_VARIABLE[secret]} is still set in this shell and wins.")
     return int(ExitStatus.OK)
 
@@ -120,7 +121,11 @@ def verify(profile_option: str | None) -> int:
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
         raise credentials.missing_error(profile, Secret.CLOUDFLARE)
-    verdict = cloudflare_api.verify_token(resolved.value, _account_id(profile))
+    token, account = resolved.value, _account_id(profile)
+    verdict = terminal.run_with_progress(
+        "token verify: waiting for Cloudflare's answer",
+        lambda: cloudflare_api.verify_token(token, account),
+    )
     source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
@@ -130,7 +135,8 @@ def verify(profile_option: str | None) -> int:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
         raise TokenInvalid(f"{verdict.detail} {source}", f"check the token, then {fix}")
-    raise ApiUnreachable(verdict.detail, "check the network, then run codex-cf token verify again")
+    again = profile_facts.command_for(profile, "token verify")
+    raise ApiUnreachable(verdict.detail, f"check the network, then run {again} again")
 
 
 def import_token(profile_option: str | None, secret: Secret) -> int:
@@ -139,7 +145,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
 
     profile = profile_facts.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
-    value = os.environ.get(variable, "").strip()
+    value = credentials.from_environment(os.environ, variable)
     if not value:
         raise TokenMissing(
             f"${variable} is not set in this shell, so there is nothing to import",
@@ -184,4 +190,18 @@ def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> 
     elif terminal.confirm("Save it in the keyring for next time?", default=True):
         backend = credentials.store(profile, secret, value)
         terminal.say(f"Saved ({backend}).")
+    return value
+
+
+def prompt_for_this_run(profile: str, secret: Secret, no_store: NoSecureKeyring) -> str:
+    """No secure store on this machine: ask (hidden), use it once, say how to keep it safely."""
+    label = SECRET_LABEL[secret]
+    terminal.say(f"codex-cf: {no_store.message}, so there is no {label} for {profile!r}.")
+    value = terminal.ask_secret(f"{label} for this run only (input hidden)").strip()
+    if not value:
+        raise credentials.missing_error(profile, secret)
+    problem = shape_problem(secret, value)
+    if problem:
+        raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
+    terminal.say(f"Using it for this run only; nothing was saved. To keep it: {no_store.fix}")
     return value

@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from codex_cf import credentials
+from codex_cf import credentials, diagnostics
+from codex_cf.checks import Status
 from codex_cf.commands import doctor
 from codex_cf.commands.doctor import DoctorOptions
 from codex_cf.constants import Secret
@@ -106,7 +107,7 @@ FAULTS = {
     "writable by others": ("profile.permissions", "chmod 600"),
     "legacy config": ("config.legacy", "codex-cf setup"),
     "token missing": ("token.cloudflare", "codex-cf token set"),
-    "no keyring": ("keyring.backend", "keyrings.alt"),
+    "no keyring": ("keyring.backend", "pass init"),
     "rc export": ("shell.rc_exports", "codex-cf token import"),
 }
 
@@ -127,6 +128,27 @@ def test_each_fault_alone_is_reported_with_its_fix(
     assert others == set()
 
 
+def test_elsewhere_than_linux_the_sandbox_is_not_vouched_for(home, monkeypatch) -> None:
+    """Codex's sandbox was measured on Linux; elsewhere doctor claims nothing it has not seen."""
+    monkeypatch.setattr(sys, "platform", "darwin")
+    check = diagnostics.check_sandbox("cloudflare-aig", None)
+    assert check.status is Status.SKIP
+    assert check.fix == "codex-cf doctor --self-test"
+    (home.codex_home / "config.toml").write_text(FULL_ACCESS)
+    assert diagnostics.check_sandbox("cloudflare-aig", None).status is Status.WARN
+
+
+def test_a_blank_variable_is_no_token_for_doctor(home, stand_in, capsys, monkeypatch) -> None:
+    profiles.write(home.profile())
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", " \n")
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["token.cloudflare"]["status"] == "fail"
+    assert checks["token.cloudflare"]["fix"] == "codex-cf token set"
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    _, checks = checks_of(capsys, offline=True)
+    assert checks["token.cloudflare"]["message"].endswith("found in the keyring")
+
+
 def test_rc_export_names_file_and_line_never_the_value(set_up, home, capsys) -> None:
     secret = fake_token()
     (home.home / ".bashrc").write_text(f"# mine\nexport CLOUDFLARE_API_KEY={secret}\n")
@@ -136,12 +158,64 @@ def test_rc_export_names_file_and_line_never_the_value(set_up, home, capsys) -> 
     assert_absent(secret, out)
 
 
-def test_full_access_in_env_mode_is_a_warning_with_the_fix(set_up, home, capsys) -> None:
-    (home.codex_home / "config.toml").write_text('sandbox_mode = "danger-full-access"\n')
+NETWORK = 'sandbox_mode = "workspace-write"\n[sandbox_workspace_write]\nnetwork_access = true\n'
+FULL_ACCESS = 'sandbox_mode = "danger-full-access"\n'
+KEEP_SANDBOX = 'set sandbox_mode = "workspace-write"'
+NETWORK_OFF = "set network_access = false under [sandbox_workspace_write]"
+
+# (config.toml, prepended to the profile, appended to the profile) -> sandbox.reach, fix words
+SANDBOXES = {
+    "default": ("", "", "", "ok", None),
+    "workspace-write": ('sandbox_mode = "workspace-write"\n', "", "", "ok", None),
+    "network-access": (NETWORK, "", "", "warn", NETWORK_OFF),
+    "full-access": (FULL_ACCESS, "", "", "warn", KEEP_SANDBOX),
+    "profile-keeps-the-sandbox": (FULL_ACCESS, 'sandbox_mode = "read-only"\n', "", "ok", None),
+    "profile-opens-the-network": (
+        'sandbox_mode = "workspace-write"\n',
+        "",
+        "\n[sandbox_workspace_write]\nnetwork_access = true\n",
+        "warn",
+        NETWORK_OFF,
+    ),
+    "profile-closes-the-network": (
+        NETWORK,
+        "",
+        "\n[sandbox_workspace_write]\nnetwork_access = false\n",
+        "ok",
+        None,
+    ),
+    "profile-gives-full-access": ("", FULL_ACCESS, "", "warn", KEEP_SANDBOX),
+}
+
+
+@pytest.mark.parametrize("mode", ["env", "command"])
+@pytest.mark.parametrize("sandbox", list(SANDBOXES))
+def test_sandbox_settings_that_open_the_keyring_warn_in_both_modes(
+    home, stand_in, capsys, mode, sandbox
+) -> None:
+    config, before, after, expected, fix_words = SANDBOXES[sandbox]
+    done = run_codex_cf(
+        "setup", "--account-id", profiles.ACCOUNT, "--auth", mode, "--no-token", "--yes"
+    )
+    assert done.returncode == 0, done.stderr
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, fake_token())
+    (home.codex_home / "config.toml").write_text(config)
+    path = home.profile()
+    path.write_text(before + path.read_text() + after)
     status, checks = checks_of(capsys, offline=True)
+    check = checks["sandbox.reach"]
+    assert check["status"] == expected, check
+    assert checks["auth.mode"]["status"] == "ok"  # the auth mode is not the remedy
+    assert failing(checks) == {}
     assert status == 0
-    assert checks["auth.mode"]["status"] == "warn"
-    assert checks["auth.mode"]["fix"] == "codex-cf setup --auth command"
+    if fix_words is None:
+        assert "cannot reach your keyring" in str(check["message"])
+        return
+    assert fix_words in str(check["fix"])
+    assert str(path) in str(check["fix"])
+    assert "keyring" in str(check["message"])
+    proc = "/proc of Codex's own processes" in str(check["message"])
+    assert proc == (mode == "env" and fix_words is KEEP_SANDBOX)
 
 
 def test_running_codex_with_the_old_profile_is_a_stale_session(set_up, home, capsys) -> None:
@@ -237,7 +311,7 @@ def test_missing_permission_skips_the_gateway_check(online, set_up, capsys) -> N
     _, checks = checks_of(capsys)
     fake.__exit__(None, None, None)
     assert checks["gateway.settings"]["status"] == "skip"
-    assert "AI Gateway Read" in str(checks["gateway.settings"]["fix"])
+    assert "AI Gateway - Read" in str(checks["gateway.settings"]["fix"])
 
 
 def test_output_never_contains_the_token(set_up, home) -> None:
@@ -250,3 +324,43 @@ def test_colours_only_on_a_terminal(set_up) -> None:
     done = run_codex_cf("doctor", "--offline")
     assert "\033[" not in done.stdout
     assert "✓" in done.stdout
+
+
+def test_network_checks_run_at_once(online, set_up, capsys) -> None:
+    # The fake answers none of the three until all three have arrived.
+    fake = online(
+        user_tokens={set_up: "active"},
+        gateways={(profiles.ACCOUNT, "default"): {}},
+        gather=3,
+    )
+    _, checks = checks_of(capsys)
+    fake.__exit__(None, None, None)
+    for check_id in ("token.verify", "gateway.settings", "gateway.reachable"):
+        assert checks[check_id]["status"] == "ok", checks[check_id]
+
+
+def test_each_network_failure_names_its_check(online, set_up, capsys) -> None:
+    fake = online(outage=True)
+    doctor.run(DoctorOptions())
+    out = capsys.readouterr().out
+    fake.__exit__(None, None, None)
+    failures = [line for line in out.splitlines() if line.startswith("✗")]
+    assert len(failures) == len(set(failures))
+    for name in ("token verify:", "gateway settings:", "gateway reachable:"):
+        assert any(line.startswith(f"✗ {name}") for line in failures), name
+
+
+def test_fixes_name_the_profile(home, stand_in, capsys, monkeypatch) -> None:
+    token = fake_token()
+    credentials.store("work", Secret.CLOUDFLARE, token)
+    (home.home / ".bashrc").write_text(f"export CLOUDFLARE_API_KEY={token}\n")
+    with FakeCloudflareApi() as fake:  # knows neither the token nor the gateway
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        url = fake.gateway_url(profiles.ACCOUNT, "default")
+        profiles.write(home.profile("work"), profiles.with_base_url(url))
+        status, checks = checks_of(capsys, profile="work")
+    assert status == 1
+    assert checks["token.verify"]["fix"].endswith("codex-cf token set --profile work")
+    assert "--profile work" in str(checks["gateway.settings"]["fix"])
+    assert "network" not in str(checks["gateway.settings"]["fix"])
+    assert "token import --profile work" in str(checks["shell.rc_exports"]["fix"])

@@ -63,6 +63,26 @@ def test_status_says_the_environment_wins(home) -> None:
     assert_absent(env_token, done.stdout, done.stderr)
 
 
+def test_a_blank_variable_is_not_a_source(home) -> None:
+    token = fake_token()
+    credentials.store("cloudflare-aig", Secret.CLOUDFLARE, token)
+    blank = dict(os.environ, CLOUDFLARE_API_KEY=" \n")
+    done = run_codex_cf("token", "status", env=blank)
+    assert "source:   keyring …" + token[-4:] in done.stdout
+    printed = run_codex_cf("token", "print", env=blank)
+    assert_same_secret(printed.stdout.rstrip("\n"), token, "printed token")
+    credentials.delete("cloudflare-aig", Secret.CLOUDFLARE)
+    done = run_codex_cf("token", "status", env=blank)
+    assert done.returncode == ExitStatus.TOKEN_MISSING
+    assert "source:   none" in done.stdout
+
+
+def test_a_padded_variable_is_printed_stripped(home) -> None:
+    token = fake_token("env")
+    done = run_codex_cf("token", "print", env=dict(os.environ, CLOUDFLARE_API_KEY=f" {token}\n"))
+    assert_same_secret(done.stdout, token + "\n", "printed token")
+
+
 def test_status_without_token_exits_4(home) -> None:
     done = run_codex_cf("token", "status")
     assert done.returncode == ExitStatus.TOKEN_MISSING
