@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def keyring_username(profile: str, secret: Secret) -> str:
-    """The Cloudflare token is stored under the bare profile name (SPEC), others beside it."""
+    """The Cloudflare token is stored under the bare profile name, others as `profile:which`."""
     return profile if secret is Secret.CLOUDFLARE else f"{profile}:{secret.value}"
 
 

@@ -25,8 +25,6 @@ from codex_cf import (
 )
 from codex_cf.checks import Check, Status
 from codex_cf.constants import (
-    AUTHORIZATION_SECRET,
-    BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     SECRET_LABEL,
     SECRET_VARIABLE,
@@ -35,6 +33,7 @@ from codex_cf.constants import (
     Secret,
 )
 from codex_cf.errors import CodexCfError
+from codex_cf.layout import CODEX_AUTH_TIMEOUT_DEFAULT_MS
 
 SELF_TEST_RECORD = "self-test"
 
@@ -66,7 +65,7 @@ def _run_auth_command(provider: Mapping[str, Any]) -> Check:
     auth = provider.get("auth") or {}
     command = auth.get("command")
     args = auth.get("args") or []
-    timeout_ms = auth.get("timeout_ms") or 5000
+    timeout_ms = auth.get("timeout_ms") or CODEX_AUTH_TIMEOUT_DEFAULT_MS
     started = time.monotonic()
     try:
         done = subprocess.run(
@@ -110,7 +109,8 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
         return []
     provider = profile_rules.provider_table(report.document) or {}
     checks = []
-    if facts.auth_mode is AuthMode.ENV:
+    layout = facts.layout
+    if layout.auth_mode is AuthMode.ENV:
         message = (
             "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
         )
@@ -120,14 +120,14 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
             Check("auth.mode", Status.OK, "auth mode command: Codex asks codex-cf for the token")
         )
         checks.append(_run_auth_command(provider))
-        header_vars = [e.variable for e in facts.exports if e.prefix == BEARER_PREFIX]
-        if header_vars:
+        if layout.sends_gateway_header:
             checks.append(
                 Check(
                     "auth.header_in_environment",
                     Status.WARN,
                     f"the {GATEWAY_AUTH_HEADER} header can only come from the environment in "
-                    f"Codex today: the Cloudflare token stays in Codex's ${header_vars[0]}",
+                    "Codex today: the Cloudflare token stays in Codex's "
+                    f"${layout.gateway_variable}",
                 )
             )
     return checks
@@ -143,7 +143,7 @@ def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Che
     fix = sandbox.fix(paths.profile_path(profile))
     if sandbox.full_access:
         reach = "your keyring (secret-tool, codex-cf token print)"
-        if facts is not None and facts.auth_mode is AuthMode.ENV and facts.exports:
+        if facts is not None and facts.layout.auth_mode is AuthMode.ENV and facts.layout.exports:
             reach += " and from /proc of Codex's own processes"
         return Check(
             "sandbox.reach",
@@ -342,19 +342,6 @@ def check_gateway_settings(
             f"{setup} --billing byok (keys stored in Cloudflare) or --billing own-key",
         )
     return Check("gateway.settings", Status.OK, message)
-
-
-def gateway_headers(
-    facts: profile_facts.ProfileFacts, values: Mapping[Secret, str]
-) -> dict[str, str]:
-    """The headers Codex would send, from the tokens codex-cf would use."""
-    headers = {}
-    secret = AUTHORIZATION_SECRET.get(facts.billing)
-    if secret is not None and secret in values:
-        headers["Authorization"] = BEARER_PREFIX + values[secret]
-    if any(e.prefix == BEARER_PREFIX for e in facts.exports) and Secret.CLOUDFLARE in values:
-        headers[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
-    return headers
 
 
 def check_gateway_reachable(

@@ -80,7 +80,8 @@ def token_environment(
     the keyring."""
     added: dict[str, str] = {}
     values: dict[Secret, str] = {}
-    for export in facts.exports:
+    layout = facts.layout
+    for export in layout.exports:
         given = credentials.from_environment(environ, export.variable)
         if given is not None:
             if given != environ[export.variable]:
@@ -89,8 +90,8 @@ def token_environment(
         if export.secret not in values:
             values[export.secret] = _secret(profile, export.secret, environ, interactive)
         added[export.variable] = export.prefix + values[export.secret]
-    exported = {e.secret for e in facts.exports}
-    for secret in facts.required:
+    exported = {e.secret for e in layout.exports}
+    for secret in layout.secrets:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
         if secret not in exported:
             _secret(profile, secret, environ, interactive, must_save=True)

@@ -28,6 +28,8 @@ from codex_cf.errors import UsageError
 AUTH_COMMAND_TIMEOUT_MS = 15000
 """Codex waits this long for `codex-cf token print`: the bounded keyring calls plus
 interpreter start-up on a loaded machine."""
+CODEX_AUTH_TIMEOUT_DEFAULT_MS = 5000
+"""What Codex waits when an auth table sets no timeout_ms (one written by hand)."""
 
 # What the Authorization header carries in each billing layout (byok sends none:
 # the provider key is stored in Cloudflare).
@@ -93,9 +95,17 @@ class Layout(NamedTuple):
 
     @classmethod
     def chosen(
-        cls, billing: Billing, auth_mode: AuthMode, authenticated_gateway: bool | None
+        cls,
+        billing: Billing,
+        auth_mode: AuthMode | None,
+        authenticated_gateway: bool | None,
+        previous: Layout | None = None,
     ) -> Layout:
-        """A layout from setup's choices; a combination that cannot work is a usage error."""
+        """A layout from setup's choices; a combination that cannot work is a usage error.
+
+        What the user left open (None) follows the previous layout where it still fits:
+        its auth mode, and its gateway authentication when the billing is the same.
+        """
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
                 raise UsageError(
@@ -108,23 +118,31 @@ class Layout(NamedTuple):
                     "the environment, so command auth has nothing to hand over",
                     "codex-cf setup --billing byok --auth env",
                 )
-            authenticated_gateway = True
-        return cls(billing, auth_mode, bool(authenticated_gateway))
+            return cls(billing, AuthMode.ENV, True)
+        if auth_mode is None:
+            auth_mode = previous.auth_mode if previous is not None else AuthMode.ENV
+        if authenticated_gateway is None:
+            authenticated_gateway = (
+                previous is not None
+                and previous.billing is billing
+                and previous.authenticated_gateway
+            )
+        return cls(billing, auth_mode, authenticated_gateway)
 
     def keeping_names_of(self, existing: Layout | None) -> Layout:
         """This layout with the variable names an existing profile already uses for the
         same secrets, so setup changes only what the user's choice changes."""
         if existing is None:
             return self
-        names = {}
+        kept = self
         if (
             existing.authorization_variable is not None
             and existing.authorization is self.authorization
         ):
-            names["authorization_variable"] = existing.authorization_variable
+            kept = kept._replace(authorization_variable=existing.authorization_variable)
         if existing.sends_gateway_header:
-            names["gateway_variable"] = existing.gateway_variable
-        return self._replace(**names)
+            kept = kept._replace(gateway_variable=existing.gateway_variable)
+        return kept
 
     @property
     def authorization(self) -> Secret | None:
@@ -175,8 +193,8 @@ class Layout(NamedTuple):
         secret's usual variable, which users following Cloudflare's page export in their
         own shell whatever the mode."""
         names = [e.variable for e in self.exports]
-        for secret in self.secrets:
-            if SECRET_VARIABLE[secret] not in names:
+        for secret in (self.authorization, *self.secrets):  # Authorization's first
+            if secret is not None and SECRET_VARIABLE[secret] not in names:
                 names.append(SECRET_VARIABLE[secret])
         return tuple(names)
 
@@ -279,9 +297,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         if authorization_variable is not None:
             authorization = secret_for_env_key(authorization_variable)
     if gateway_variable is not None and not valid_variable_name(gateway_variable):
-        problems.append(
-            f"env_http_headers names {gateway_variable!r}, not a valid variable name"
-        )
+        problems.append(f"env_http_headers names {gateway_variable!r}, not a valid variable name")
         gateway_variable = None
     if authorization is None and gateway_variable is None:
         if not problems:

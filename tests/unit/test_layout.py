@@ -26,7 +26,14 @@ HEADER = "CF_AIG_AUTHORIZATION"
 # Every layout setup can build, with what it must answer.
 CASES = [
     # billing, mode, authenticated, secrets, exports, hidden
-    (Billing.UNIFIED, AuthMode.ENV, False, (Secret.CLOUDFLARE,), ((CF, Secret.CLOUDFLARE, ""),), (CF,)),
+    (
+        Billing.UNIFIED,
+        AuthMode.ENV,
+        False,
+        (Secret.CLOUDFLARE,),
+        ((CF, Secret.CLOUDFLARE, ""),),
+        (CF,),
+    ),
     (Billing.UNIFIED, AuthMode.COMMAND, False, (Secret.CLOUDFLARE,), (), (CF,)),
     (
         Billing.UNIFIED,
@@ -44,7 +51,14 @@ CASES = [
         ((HEADER, Secret.CLOUDFLARE, "Bearer "),),
         (HEADER, CF),
     ),
-    (Billing.OWN_KEY, AuthMode.ENV, False, (Secret.OPENAI,), ((OPENAI, Secret.OPENAI, ""),), (OPENAI,)),
+    (
+        Billing.OWN_KEY,
+        AuthMode.ENV,
+        False,
+        (Secret.OPENAI,),
+        ((OPENAI, Secret.OPENAI, ""),),
+        (OPENAI,),
+    ),
     (Billing.OWN_KEY, AuthMode.COMMAND, False, (Secret.OPENAI,), (), (OPENAI,)),
     (
         Billing.OWN_KEY,
@@ -60,12 +74,15 @@ CASES = [
         True,
         (Secret.CLOUDFLARE, Secret.OPENAI),
         ((HEADER, Secret.CLOUDFLARE, "Bearer "),),
-        (HEADER, CF, OPENAI),
+        # The Authorization secret's usual variable first: the order setup writes.
+        (HEADER, OPENAI, CF),
     ),
 ]
 
 
-@pytest.mark.parametrize(("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES)
+@pytest.mark.parametrize(
+    ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
+)
 def test_each_layout_answers_every_question(billing, mode, authenticated, secrets, exports, hidden):
     layout = Layout.chosen(billing, mode, authenticated)
     assert layout.secrets == secrets
@@ -75,7 +92,9 @@ def test_each_layout_answers_every_question(billing, mode, authenticated, secret
     assert {e.variable for e in layout.exports} <= set(layout.hidden_variables)
 
 
-@pytest.mark.parametrize(("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES)
+@pytest.mark.parametrize(
+    ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
+)
 def test_a_written_provider_reads_back_as_the_same_layout(
     billing, mode, authenticated, secrets, exports, hidden
 ):
@@ -142,7 +161,10 @@ def test_setup_keeps_the_variable_names_a_profile_already_uses():
         ({}, "sends no token"),
         ({"env_key": "1BAD"}, "not a valid variable name"),
         ({"env_key": CF, "auth": {"command": "/x", "args": []}}, "both env_key and auth"),
-        ({"auth": {"command": "/x", "args": ["token", "print", "--profile", "other"]}}, "--profile p"),
+        (
+            {"auth": {"command": "/x", "args": ["token", "print", "--profile", "other"]}},
+            "--profile p",
+        ),
         ({"env_key": CF, "env_http_headers": {"cf-aig-authorization": "a b"}}, "not a valid"),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from codex_cf import credentials, paths, profile_facts, profile_rules, terminal
+from codex_cf import credentials, gateway_url, paths, profile_facts, profile_rules, terminal
 from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
@@ -110,7 +110,7 @@ def _account_id(profile: str) -> str | None:
     """The account in the profile's gateway URL: account-owned tokens are verified there."""
     provider = profile_rules.provider_table(profile_rules.check(profile).document)
     url = provider.get("base_url") if provider else None
-    parts = profile_rules.gateway_coordinates(url) if isinstance(url, str) else None
+    parts = gateway_url.gateway_coordinates(url) if isinstance(url, str) else None
     return parts[0] if parts else None
 
 

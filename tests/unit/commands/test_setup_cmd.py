@@ -145,7 +145,7 @@ def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
     )
     facts = profile_rules.current_facts("cloudflare-aig")
     assert isinstance(facts, profile_facts.ProfileFacts)
-    assert [e.variable for e in facts.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
+    assert [e.variable for e in facts.layout.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
 
 
 def test_profile_option_and_variable(home, monkeypatch) -> None:
