@@ -150,4 +150,4 @@ def run(options: DoctorOptions) -> int:
         if failed:
             again = profile_facts.command_for(profile, "doctor")
             print(f"\nSome checks failed; run the fix commands above, then {again} again.")
-    return int(ExitStatus.FAILURE if failed else ExitStatus.OK)
+    return ExitStatus.FAILURE if failed else ExitStatus.OK

@@ -695,10 +695,10 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
             _show(plan)
             if options.dry_run:
                 terminal.say("Dry run: nothing was written.")
-                return int(ExitStatus.OK)
+                return ExitStatus.OK
             if not _confirm(plan, options, interactive):
                 terminal.say("Nothing was written.")
-                return int(ExitStatus.FAILURE)
+                return ExitStatus.FAILURE
     except KeyboardInterrupt:
         terminal.say("\nSetup stopped; nothing was written.")
         raise
@@ -708,13 +708,13 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
         )
         if not options.dry_run:
             commit(plan, write_files=False)
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     changed_at = time.time()
     commit(plan)
     _report_sessions(profile, changed_at)
     if next_steps:
         _next_steps(profile)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def run(options: SetupOptions) -> int:

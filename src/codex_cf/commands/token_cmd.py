@@ -52,7 +52,7 @@ def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> i
     terminal.say(
         f"Saved the {SECRET_LABEL[secret]} for profile {profile!r} in the keyring ({backend})."
     )
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def status(profile_option: str | None, secret: Secret) -> int:
@@ -79,7 +79,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
     else:
         print("source:   none")
         raise credentials.missing_error(profile, secret)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def delete(profile_option: str | None, secret: Secret) -> int:
@@ -92,7 +92,7 @@ def delete(profile_option: str | None, secret: Secret) -> int:
         terminal.say(f"No {SECRET_LABEL[secret]} for profile {profile!r} was in the keyring.")
     if credentials.from_environment(os.environ, SECRET_VARIABLE[secret]):
         terminal.say(f"Note: ${SECRET_VARIABLE[secret]} is still set in this shell and wins.")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def print_token(profile_option: str | None, secret: Secret) -> int:
@@ -103,7 +103,7 @@ def print_token(profile_option: str | None, secret: Secret) -> int:
         raise credentials.missing_error(profile, secret)
     sys.stdout.write(resolved.value + "\n")
     sys.stdout.flush()
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def _account_id(profile: str) -> str | None:
@@ -129,7 +129,7 @@ def verify(profile_option: str | None) -> int:
     source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     fix = profile_facts.command_for(profile, "token set")
     if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
@@ -168,7 +168,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
             terminal.say(f"  {found.path}:{found.line}")
     else:
         terminal.say(f"Unset it in this shell: unset {variable}")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> str:
