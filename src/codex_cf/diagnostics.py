@@ -19,6 +19,7 @@ from codex_cf import (
     launch_cache,
     paths,
     profile_facts,
+    profile_names,
     profile_rules,
     sandbox_settings,
     sessions,
@@ -242,7 +243,7 @@ def check_rc_exports(variables: list[str], profile: str) -> list[Check]:
             "shell.rc_exports",
             Status.FAIL,
             f"{e.path}:{e.line} exports ${e.variable} in plain text, readable by every program",
-            f"delete that line ({profile_facts.command_for(profile, 'token import')} "
+            f"delete that line ({profile_names.command_for(profile, 'token import')} "
             "moves the value into the keyring first)",
         )
         for e in found
@@ -275,7 +276,7 @@ def check_token_verify(token: str, account_id: str | None, profile: str) -> Chec
         return Check("token.verify", Status.OK, f"token verify: {verdict.detail}")
     message = f"token verify: {verdict.detail}"
     if verdict.status is cloudflare_api.TokenStatus.UNREACHABLE:
-        again = profile_facts.command_for(profile, "token verify")
+        again = profile_names.command_for(profile, "token verify")
         return Check(
             "token.verify", Status.FAIL, message, f"check the network, then {again} (or --offline)"
         )
@@ -298,7 +299,7 @@ def check_gateway_settings(
     from codex_cf import cloudflare_api
 
     found = cloudflare_api.gateway_settings(token, account_id, gateway)
-    setup = profile_facts.command_for(profile, "setup")
+    setup = profile_names.command_for(profile, "setup")
     status = cloudflare_api.GatewayStatus
     message = f"gateway settings: {found.detail}"
     if found.status is status.FORBIDDEN:
@@ -320,7 +321,7 @@ def check_gateway_settings(
         fix = credentials.set_command(profile, Secret.CLOUDFLARE)
         return Check("gateway.settings", Status.FAIL, message, f"store a valid token: {fix}")
     if found.status is not status.FOUND:
-        again = profile_facts.command_for(profile, "doctor")
+        again = profile_names.command_for(profile, "doctor")
         return Check(
             "gateway.settings", Status.FAIL, message, f"check the network, then {again} again"
         )
@@ -357,7 +358,7 @@ def check_gateway_reachable(
     try:
         probe = cloudflare_api.probe_gateway(base_url, headers)
     except ValueError as error:  # a header value HTTP cannot carry: a malformed secret
-        fix = profile_facts.command_for(profile, "token status")
+        fix = profile_names.command_for(profile, "token status")
         return Check("gateway.reachable", Status.FAIL, f"gateway reachable: {error}", fix)
     message = f"gateway reachable: {probe.detail}"
     if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
@@ -374,13 +375,13 @@ def check_gateway_reachable(
             "gateway.reachable",
             Status.FAIL,
             message,
-            profile_facts.command_for(profile, "token verify"),
+            profile_names.command_for(profile, "token verify"),
         )
     return Check(
         "gateway.reachable",
         Status.FAIL,
         message,
-        f"check the network and the base_url ({profile_facts.command_for(profile, 'setup')})",
+        f"check the network and the base_url ({profile_names.command_for(profile, 'setup')})",
     )
 
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from codex_cf import codex_args, codex_binary, credentials, profile_facts
+from codex_cf import codex_args, codex_binary, credentials, profile_facts, profile_names
 from codex_cf.constants import REENTRY_ENV, Secret
 from codex_cf.errors import NoSecureKeyring, ProfileNotCurrent
 
@@ -106,7 +106,7 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], interactive: bo
     env = dict(environ)
     profile = None
     if cmdline.runtime:
-        profile = profile_facts.resolve_name(cmdline.profile, environ)
+        profile = profile_names.resolve_name(cmdline.profile, environ)
         facts = _current_facts(profile, environ, interactive)
         env.update(token_environment(profile, facts, environ, interactive))
         codex_binary.require_supported(codex, environ)

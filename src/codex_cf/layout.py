@@ -24,6 +24,7 @@ from codex_cf.constants import (
     Secret,
 )
 from codex_cf.errors import UsageError
+from codex_cf.profile_names import read_auth_command_args
 
 AUTH_COMMAND_TIMEOUT_MS = 15000
 """Codex waits this long for `codex-cf token print`: the bounded keyring calls plus
@@ -60,28 +61,6 @@ def valid_variable_name(name: object) -> bool:
 def secret_for_env_key(env_key: str) -> Secret:
     """The Authorization secret an env_key carries: OPENAI_API_KEY is an OpenAI key."""
     return Secret.OPENAI if env_key == SECRET_VARIABLE[Secret.OPENAI] else Secret.CLOUDFLARE
-
-
-def auth_command_args(profile: str, secret: Secret) -> list[str]:
-    """What Codex passes to codex-cf in command mode: print this profile's secret."""
-    args = ["token", "print", "--profile", profile]
-    if secret is not Secret.CLOUDFLARE:
-        args += ["--which", secret.value]
-    return args
-
-
-def read_auth_command_args(args: object) -> tuple[Secret, str | None] | None:
-    """(secret, profile) a `codex-cf token print` auth command asks for, else None."""
-    if not isinstance(args, list) or args[:2] != ["token", "print"]:
-        return None
-    options = args[2:]
-    pairs = dict(zip(options[::2], options[1::2], strict=False))
-    if len(options) % 2 or set(pairs) - {"--profile", "--which"}:
-        return None
-    try:
-        return Secret(pairs.get("--which", Secret.CLOUDFLARE)), pairs.get("--profile")
-    except ValueError:
-        return None
 
 
 class Layout(NamedTuple):

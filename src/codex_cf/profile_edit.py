@@ -24,7 +24,8 @@ from codex_cf.constants import (
     WIRE_API,
 )
 from codex_cf.errors import ProfileNotCurrent
-from codex_cf.layout import AUTH_COMMAND_TIMEOUT_MS, Layout, auth_command_args
+from codex_cf.layout import AUTH_COMMAND_TIMEOUT_MS, Layout
+from codex_cf.profile_names import auth_command_args
 from codex_cf.profile_rules import chat_providers
 
 

@@ -8,16 +8,11 @@ unchanged since they were last found current) nothing else is loaded;
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from codex_cf import codex_binary, launch_cache, paths
-from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, PROGRAM
-from codex_cf.errors import UsageError
 from codex_cf.layout import Layout
-
-_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
 class ProfileFacts(NamedTuple):
@@ -36,37 +31,6 @@ class ProfileFacts(NamedTuple):
         if auth_command is not None and not isinstance(auth_command, str):
             raise TypeError("the cached auth command is not a string")
         return cls(Layout.from_json(data["layout"]), auth_command)
-
-
-def command_for(profile: str, command: str) -> str:
-    """A codex-cf command line for this profile, as a user would type it."""
-    if profile == DEFAULT_PROFILE:
-        return f"{PROGRAM} {command}"
-    return f"{PROGRAM} {command} --profile {profile}"
-
-
-def valid_profile_name(name: str) -> bool:
-    """Letters, digits, '.', '_', '-'; not starting with '.' or '-'; at most 64."""
-    return (
-        0 < len(name) <= 64
-        and name[0] not in ".-"
-        and all(character in _NAME_CHARACTERS for character in name)
-    )
-
-
-def resolve_name(option: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """The profile to use: the option, else $CODEX_CF_PROFILE, else cloudflare-aig."""
-    env = os.environ if environ is None else environ
-    if option is not None:
-        name, fix = option, f"use --profile {DEFAULT_PROFILE} or another valid name"
-    else:
-        name = env.get(PROFILE_ENV) or DEFAULT_PROFILE
-        fix = f"fix or unset ${PROFILE_ENV}"
-    if not valid_profile_name(name):
-        raise UsageError(
-            f"{name!r} is not a profile name (letters, digits, '.', '_', '-'; at most 64)", fix
-        )
-    return name
 
 
 def _cache_name(profile: str) -> str:

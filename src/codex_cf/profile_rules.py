@@ -19,7 +19,8 @@ from codex_cf.checks import Check, verdict
 from codex_cf.constants import WIRE_API
 from codex_cf.gateway_url import base_url_problem
 from codex_cf.layout import read_provider
-from codex_cf.profile_facts import ProfileFacts, command_for
+from codex_cf.profile_facts import ProfileFacts
+from codex_cf.profile_names import command_for
 
 
 @dataclass

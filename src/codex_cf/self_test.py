@@ -33,6 +33,7 @@ from codex_cf import (
     paths,
     profile_edit,
     profile_facts,
+    profile_names,
     profile_rules,
     sandbox_settings,
 )
@@ -359,7 +360,7 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
             )
         ]
     leaked = any(token in outputs for token in setting.tokens.values())
-    setup_fix = profile_facts.command_for(setting.profile, "setup")
+    setup_fix = profile_names.command_for(setting.profile, "setup")
     checks = [
         Check(
             "self_test.hidden",

@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 
 from codex_cf.constants import AuthMode, Billing, Secret
 from codex_cf.errors import UsageError
-from codex_cf.layout import (
-    Export,
-    Layout,
-    auth_command_args,
-    read_auth_command_args,
-    read_provider,
-    valid_variable_name,
-)
+from codex_cf.layout import Export, Layout, read_provider, valid_variable_name
+from codex_cf.profile_names import auth_command_args, read_auth_command_args
 
 CF = "CLOUDFLARE_API_KEY"
 OPENAI = "OPENAI_API_KEY"

@@ -17,7 +17,7 @@ import pytest
 from codex_cf import launch_cache, paths, profile_facts, profile_rules
 from codex_cf.checks import Check
 from codex_cf.constants import AuthMode, Billing, Secret
-from codex_cf.layout import auth_command_args
+from codex_cf.profile_names import auth_command_args
 from helpers import profiles
 
 SETUP = "codex-cf setup"

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from codex_cf import diagnostics, profile_facts, profile_rules, terminal
+from codex_cf import diagnostics, profile_names, profile_rules, terminal
 from codex_cf.checks import Check, Status
 from codex_cf.constants import PROGRAM, ExitStatus, Secret
 from codex_cf.gateway_url import gateway_coordinates
@@ -119,7 +119,7 @@ def render(checks: list[Check]) -> str:
 
 
 def run(options: DoctorOptions) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+    profile = profile_names.resolve_name(options.profile)
     if options.self_test:
         from codex_cf import self_test
 
@@ -148,6 +148,6 @@ def run(options: DoctorOptions) -> int:
         if options.self_test:
             print(render(checks))
         if failed:
-            again = profile_facts.command_for(profile, "doctor")
+            again = profile_names.command_for(profile, "doctor")
             print(f"\nSome checks failed; run the fix commands above, then {again} again.")
     return ExitStatus.FAILURE if failed else ExitStatus.OK

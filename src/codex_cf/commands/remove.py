@@ -18,7 +18,7 @@ from codex_cf import (
     credentials,
     launch_cache,
     paths,
-    profile_facts,
+    profile_names,
     sessions,
     terminal,
 )
@@ -89,8 +89,8 @@ def _all_profile_names() -> list[str]:
     cache = paths.cache_dir()
     for entry in cache.glob("profile-*.json"):
         names.add(entry.name.removeprefix("profile-").removesuffix(".json"))
-    names.add(profile_facts.resolve_name(None))
-    return sorted(n for n in names if profile_facts.valid_profile_name(n))
+    names.add(profile_names.resolve_name(None))
+    return sorted(n for n in names if profile_names.valid_profile_name(n))
 
 
 def find_traces(options: RemoveOptions) -> Traces:
@@ -98,7 +98,7 @@ def find_traces(options: RemoveOptions) -> Traces:
     traces.profiles = (
         _all_profile_names()
         if options.all_profiles
-        else [profile_facts.resolve_name(options.profile)]
+        else [profile_names.resolve_name(options.profile)]
     )
     for name in traces.profiles:
         path = paths.profile_path(name)

@@ -30,6 +30,7 @@ from codex_cf import (
     paths,
     profile_edit,
     profile_facts,
+    profile_names,
     profile_rules,
     sessions,
     terminal,
@@ -331,7 +332,7 @@ def _permissions_need_fixing(path: Path) -> bool:
 
 
 def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
-    fix = profile_facts.command_for(profile, "setup")
+    fix = profile_names.command_for(profile, "setup")
     profile_file = codex_config.load(paths.profile_path(profile), fix)
     base_file = codex_config.load(paths.base_config_path(), fix)
     creating = not profile_file.exists
@@ -443,7 +444,7 @@ def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> 
     ):
         plan.secrets[secret] = value
     elif not interactive:
-        command = profile_facts.command_for(plan.profile, "token import")
+        command = profile_names.command_for(plan.profile, "token import")
         terminal.say(f"  to move it into the keyring: {command}")
 
 
@@ -495,7 +496,7 @@ def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
     )
     status = cloudflare_api.TokenStatus
     if verdict.status is status.UNREACHABLE:
-        check = profile_facts.command_for(plan.profile, "doctor")
+        check = profile_names.command_for(plan.profile, "doctor")
         terminal.say(f"! token verify: {verdict.detail}")
         terminal.say(f"  setup goes on without the check; run {check} when online")
         return
@@ -511,7 +512,7 @@ def _token_refused(plan: Plan, verdict: Any, new: bool, account: str | None) -> 
     from codex_cf import cloudflare_api
 
     inactive = verdict.status is cloudflare_api.TokenStatus.INACTIVE
-    again = profile_facts.command_for(plan.profile, "setup")
+    again = profile_names.command_for(plan.profile, "setup")
     if not new:
         terminal.say(f"! token verify: {verdict.detail} (the token already stored)")
         terminal.say(f"  fix: {credentials.set_command(plan.profile, Secret.CLOUDFLARE)}")
@@ -536,7 +537,7 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
         lambda: cloudflare_api.gateway_settings(token, account, gateway),
     )
     status = cloudflare_api.GatewayStatus
-    again = profile_facts.command_for(plan.profile, "setup")
+    again = profile_names.command_for(plan.profile, "setup")
     if found.status is status.MISSING:
         if gateway == DEFAULT_GATEWAY:
             terminal.say(
@@ -586,7 +587,7 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
 
 
 def _write(plan: Plan) -> None:
-    fix = profile_facts.command_for(plan.profile, "setup")
+    fix = profile_names.command_for(plan.profile, "setup")
     with codex_config.write_lock():
         for loaded in (plan.profile_file, plan.base_file):
             if loaded.changed():
@@ -673,7 +674,7 @@ def _next_steps(profile: str) -> None:
     launch = PROGRAM if profile == DEFAULT_PROFILE else f"{PROGRAM} --profile {profile}"
     terminal.say("Next:")
     terminal.say(f"  {launch:<34} start Codex through the gateway")
-    terminal.say(f"  {profile_facts.command_for(profile, 'doctor'):<34} check everything")
+    terminal.say(f"  {profile_names.command_for(profile, 'doctor'):<34} check everything")
 
 
 def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
@@ -687,7 +688,7 @@ def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
 
 
 def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+    profile = profile_names.resolve_name(options.profile)
     options = _check_token_store(options, profile, interactive)
     try:
         plan = _prepare(options, profile, interactive)
@@ -730,7 +731,7 @@ def repair_for_launch(report: profile_rules.Report) -> profile_facts.ProfileFact
     for finding in report.findings:
         if not finding.ok:
             terminal.say(f"  ✗ {finding.message}")
-    command = profile_facts.command_for(report.profile, "setup")
+    command = profile_names.command_for(report.profile, "setup")
     if not terminal.confirm(f"Run {command} now?", default=True):
         failure = report.first_failure()
         assert failure is not None

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-from codex_cf import credentials, gateway_url, paths, profile_facts, profile_rules, terminal
+from codex_cf import (
+    credentials,
+    gateway_url,
+    paths,
+    profile_names,
+    profile_rules,
+    terminal,
+)
 from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
@@ -46,7 +53,7 @@ def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
 
 
 def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     value = read_new_secret(secret, profile, from_stdin)
     backend = credentials.store(profile, secret, value)
     terminal.say(
@@ -56,7 +63,7 @@ def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> i
 
 
 def status(profile_option: str | None, secret: Secret) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
@@ -83,7 +90,7 @@ def status(profile_option: str | None, secret: Secret) -> int:
 
 
 def delete(profile_option: str | None, secret: Secret) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     if credentials.delete(profile, secret):
         terminal.say(
             f"Deleted the {SECRET_LABEL[secret]} for profile {profile!r} from the keyring."
@@ -97,7 +104,7 @@ def delete(profile_option: str | None, secret: Secret) -> int:
 
 def print_token(profile_option: str | None, secret: Secret) -> int:
     """The one command that shows a secret in full: Codex's auth command and scripts read it."""
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     resolved = credentials.resolve(profile, secret)
     if not resolved.value:
         raise credentials.missing_error(profile, secret)
@@ -117,7 +124,7 @@ def _account_id(profile: str) -> str | None:
 def verify(profile_option: str | None) -> int:
     from codex_cf import cloudflare_api
 
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
         raise credentials.missing_error(profile, Secret.CLOUDFLARE)
@@ -130,12 +137,12 @@ def verify(profile_option: str | None) -> int:
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
         return ExitStatus.OK
-    fix = profile_facts.command_for(profile, "token set")
+    fix = profile_names.command_for(profile, "token set")
     if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
         raise TokenInvalid(f"{verdict.detail} {source}", f"check the token, then {fix}")
-    again = profile_facts.command_for(profile, "token verify")
+    again = profile_names.command_for(profile, "token verify")
     raise ApiUnreachable(verdict.detail, f"check the network, then run {again} again")
 
 
@@ -143,7 +150,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     """Move a secret from the environment into the keyring; point at the plain-text copies."""
     from codex_cf import shells
 
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     value = credentials.from_environment(os.environ, variable)
     if not value:
