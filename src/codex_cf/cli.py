@@ -281,10 +281,10 @@ def run(args: Sequence[str]) -> int:
     except click.exceptions.NoArgsIsHelpError as error:
         # `codex-cf token` alone asks what the group can do: help, not an error.
         click.echo(error.format_message())
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     except click.UsageError as error:
         hint = f"{error.ctx.command_path} --help" if error.ctx else "codex-cf --help"
         raise UsageError(error.format_message(), hint) from None
     except click.ClickException as error:
         raise UsageError(error.format_message()) from None
-    return int(result) if isinstance(result, int) else int(ExitStatus.OK)
+    return result if isinstance(result, int) else ExitStatus.OK

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from codex_cf import __version__, profile_rules
+from codex_cf import __version__, gateway_url
 from codex_cf.bounded import DeadlineExceeded, call_with_deadline
 from codex_cf.constants import API_BASE_DEFAULT, API_BASE_ENV, BEARER_PREFIX
 
@@ -588,7 +588,7 @@ def _insecure(url: str) -> str | None:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return None
-    if parts.scheme == "http" and profile_rules.is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and gateway_url.is_loopback_host(parts.hostname):
         return None
     return "codex-cf sends credentials only over https, or plain http to a loopback host"
 

@@ -1,4 +1,9 @@
-"""Finding the real Codex, never codex-cf itself, and knowing its version."""
+"""Finding the real Codex, never codex-cf itself, and knowing its version.
+
+Also the one place that recognises codex-cf's own executable, for both
+questions asked about it: is this `codex` on PATH really codex-cf (so the
+launch must skip it), and which codex-cf may a profile's auth command run.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from codex_cf.constants import (
     REENTRY_ENV,
     VERSION_PROBE_ENV,
 )
-from codex_cf.errors import CodexNotFound, CodexUnusable
+from codex_cf.errors import CodexCfError, CodexNotFound, CodexUnusable
 
 _VERSION_TIMEOUT_SECONDS = 15
 _SCRIPT_PROBE_BYTES = 1024
@@ -71,6 +76,32 @@ def is_codex_cf(path: str, own: set[str]) -> bool:
     except OSError:
         return False
     return head.startswith(b"#!") and any(marker in head for marker in _OWN_MARKERS)
+
+
+def is_codex_cf_executable(command: object) -> bool:
+    """An auth command Codex may run: an absolute path to an installed codex-cf."""
+    if not isinstance(command, str) or not os.path.isabs(command):
+        return False
+    name = os.path.basename(command).lower().removesuffix(".exe")
+    return name == PROGRAM and os.path.isfile(command) and os.access(command, os.X_OK)
+
+
+def codex_cf_executable() -> str:
+    """The absolute path Codex runs in command mode: the codex-cf on PATH if it is this one."""
+    import shutil
+
+    own = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    on_path = shutil.which(PROGRAM)
+    if on_path and os.path.realpath(on_path) == own:
+        return os.path.abspath(on_path)
+    if is_codex_cf_executable(os.path.abspath(sys.argv[0])):
+        return os.path.abspath(sys.argv[0])
+    if on_path:
+        return os.path.abspath(on_path)
+    raise CodexCfError(
+        "cannot find the codex-cf command to write into the profile's auth table",
+        "install codex-cf so that `codex-cf` is on PATH (pipx install codex-cf)",
+    )
 
 
 def _candidates(environ: Mapping[str, str]) -> list[str]:

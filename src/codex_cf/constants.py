@@ -59,22 +59,15 @@ SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenA
 
 
 class Billing(enum.StrEnum):
-    """How the gateway is paid: SPEC "Billing layouts"."""
+    """How the gateway is paid, and so which token the Authorization header carries."""
 
     UNIFIED = "unified"
     BYOK = "byok"
     OWN_KEY = "own-key"
 
 
-# What the Authorization header carries in each layout (byok sends none).
-AUTHORIZATION_SECRET = {
-    Billing.UNIFIED: Secret.CLOUDFLARE,
-    Billing.OWN_KEY: Secret.OPENAI,
-}
-
-
 class AuthMode(enum.StrEnum):
-    """How Codex gets the Authorization token: SPEC "Auth modes"."""
+    """How Codex gets the Authorization token: from the environment, or by running codex-cf."""
 
     ENV = "env"
     COMMAND = "command"
@@ -196,6 +189,3 @@ CODEX_INFO_OPTIONS = frozenset({"-h", "--help", "-V", "--version"})
 # Keyring calls never block a launch longer than this (gh uses 3 s).
 KEYRING_TIMEOUT_SECONDS = 5.0
 FAST_KEYRING_TIMEOUT_SECONDS = 3.0
-# The auth command in command mode must answer within this (covers the
-# bounded keyring calls above plus interpreter start-up).
-AUTH_COMMAND_TIMEOUT_MS = 15000

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from codex_cf import bounded, paths, profile_facts, secret_service
+from codex_cf import bounded, paths, profile_names, secret_service
 from codex_cf.constants import (
     KEYRING_SERVICE,
     KEYRING_TIMEOUT_SECONDS,
@@ -29,7 +29,7 @@ T = TypeVar("T")
 
 
 def keyring_username(profile: str, secret: Secret) -> str:
-    """The Cloudflare token is stored under the bare profile name (SPEC), others beside it."""
+    """The Cloudflare token is stored under the bare profile name, others as `profile:which`."""
     return profile if secret is Secret.CLOUDFLARE else f"{profile}:{secret.value}"
 
 
@@ -311,7 +311,7 @@ def resolve(profile: str, secret: Secret, environ: Mapping[str, str] | None = No
 
 def set_command(profile: str, secret: Secret) -> str:
     """The command that stores this secret, as a user would type it."""
-    command = profile_facts.command_for(profile, "token set")
+    command = profile_names.command_for(profile, "token set")
     if secret is not Secret.CLOUDFLARE:
         command += f" --which {secret.value}"
     return command

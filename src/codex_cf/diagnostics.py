@@ -19,14 +19,13 @@ from codex_cf import (
     launch_cache,
     paths,
     profile_facts,
+    profile_names,
     profile_rules,
     sandbox_settings,
     sessions,
 )
 from codex_cf.checks import Check, Status
 from codex_cf.constants import (
-    AUTHORIZATION_SECRET,
-    BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     SECRET_LABEL,
     SECRET_VARIABLE,
@@ -35,6 +34,7 @@ from codex_cf.constants import (
     Secret,
 )
 from codex_cf.errors import CodexCfError
+from codex_cf.layout import CODEX_AUTH_TIMEOUT_DEFAULT_MS
 
 
 def check_codex(environ: Mapping[str, str]) -> tuple[list[Check], codex_binary.Codex | None]:
@@ -64,7 +64,7 @@ def _run_auth_command(provider: Mapping[str, Any]) -> Check:
     auth = provider.get("auth") or {}
     command = auth.get("command")
     args = auth.get("args") or []
-    timeout_ms = auth.get("timeout_ms") or 5000
+    timeout_ms = auth.get("timeout_ms") or CODEX_AUTH_TIMEOUT_DEFAULT_MS
     started = time.monotonic()
     try:
         done = subprocess.run(
@@ -108,7 +108,8 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
         return []
     provider = profile_rules.provider_table(report.document) or {}
     checks = []
-    if facts.auth_mode is AuthMode.ENV:
+    layout = facts.layout
+    if layout.auth_mode is AuthMode.ENV:
         message = (
             "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
         )
@@ -118,14 +119,14 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
             Check("auth.mode", Status.OK, "auth mode command: Codex asks codex-cf for the token")
         )
         checks.append(_run_auth_command(provider))
-        header_vars = [e.variable for e in facts.exports if e.prefix == BEARER_PREFIX]
-        if header_vars:
+        if layout.sends_gateway_header:
             checks.append(
                 Check(
                     "auth.header_in_environment",
                     Status.WARN,
                     f"the {GATEWAY_AUTH_HEADER} header can only come from the environment in "
-                    f"Codex today: the Cloudflare token stays in Codex's ${header_vars[0]}",
+                    "Codex today: the Cloudflare token stays in Codex's "
+                    f"${layout.gateway_variable}",
                 )
             )
     return checks
@@ -141,7 +142,7 @@ def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Che
     fix = sandbox.fix(paths.profile_path(profile))
     if sandbox.full_access:
         reach = "your keyring (secret-tool, codex-cf token print)"
-        if facts is not None and facts.auth_mode is AuthMode.ENV and facts.exports:
+        if facts is not None and facts.layout.auth_mode is AuthMode.ENV and facts.layout.exports:
             reach += " and from /proc of Codex's own processes"
         return Check(
             "sandbox.reach",
@@ -240,7 +241,7 @@ def check_rc_exports(variables: list[str], profile: str) -> list[Check]:
             "shell.rc_exports",
             Status.FAIL,
             f"{e.path}:{e.line} exports ${e.variable} in plain text, readable by every program",
-            f"delete that line ({profile_facts.command_for(profile, 'token import')} "
+            f"delete that line ({profile_names.command_for(profile, 'token import')} "
             "moves the value into the keyring first)",
         )
         for e in found
@@ -273,7 +274,7 @@ def check_token_verify(token: str, account_id: str | None, profile: str) -> Chec
         return Check("token.verify", Status.OK, f"token verify: {verdict.detail}")
     message = f"token verify: {verdict.detail}"
     if verdict.status is cloudflare_api.TokenStatus.UNREACHABLE:
-        again = profile_facts.command_for(profile, "token verify")
+        again = profile_names.command_for(profile, "token verify")
         return Check(
             "token.verify", Status.FAIL, message, f"check the network, then {again} (or --offline)"
         )
@@ -296,7 +297,7 @@ def check_gateway_settings(
     from codex_cf import cloudflare_api
 
     found = cloudflare_api.gateway_settings(token, account_id, gateway)
-    setup = profile_facts.command_for(profile, "setup")
+    setup = profile_names.command_for(profile, "setup")
     status = cloudflare_api.GatewayStatus
     message = f"gateway settings: {found.detail}"
     if found.status is status.FORBIDDEN:
@@ -318,7 +319,7 @@ def check_gateway_settings(
         fix = credentials.set_command(profile, Secret.CLOUDFLARE)
         return Check("gateway.settings", Status.FAIL, message, f"store a valid token: {fix}")
     if found.status is not status.FOUND:
-        again = profile_facts.command_for(profile, "doctor")
+        again = profile_names.command_for(profile, "doctor")
         return Check(
             "gateway.settings", Status.FAIL, message, f"check the network, then {again} again"
         )
@@ -342,19 +343,6 @@ def check_gateway_settings(
     return Check("gateway.settings", Status.OK, message)
 
 
-def gateway_headers(
-    facts: profile_facts.ProfileFacts, values: Mapping[Secret, str]
-) -> dict[str, str]:
-    """The headers Codex would send, from the tokens codex-cf would use."""
-    headers = {}
-    secret = AUTHORIZATION_SECRET.get(facts.billing)
-    if secret is not None and secret in values:
-        headers["Authorization"] = BEARER_PREFIX + values[secret]
-    if any(e.prefix == BEARER_PREFIX for e in facts.exports) and Secret.CLOUDFLARE in values:
-        headers[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
-    return headers
-
-
 def check_gateway_reachable(
     base_url: str, headers: Mapping[str, str], billing: Billing, profile: str
 ) -> Check:
@@ -368,7 +356,7 @@ def check_gateway_reachable(
     try:
         probe = cloudflare_api.probe_gateway(base_url, headers)
     except ValueError as error:  # a header value HTTP cannot carry: a malformed secret
-        fix = profile_facts.command_for(profile, "token status")
+        fix = profile_names.command_for(profile, "token status")
         return Check("gateway.reachable", Status.FAIL, f"gateway reachable: {error}", fix)
     message = f"gateway reachable: {probe.detail}"
     if probe.status is cloudflare_api.ProbeStatus.REACHABLE:
@@ -385,13 +373,13 @@ def check_gateway_reachable(
             "gateway.reachable",
             Status.FAIL,
             message,
-            profile_facts.command_for(profile, "token verify"),
+            profile_names.command_for(profile, "token verify"),
         )
     return Check(
         "gateway.reachable",
         Status.FAIL,
         message,
-        f"check the network and the base_url ({profile_facts.command_for(profile, 'setup')})",
+        f"check the network and the base_url ({profile_names.command_for(profile, 'setup')})",
     )
 
 

@@ -284,7 +284,7 @@ def check_live(
 
     Reads at most LIVE_PAGES pages of logs since the launch started: free API calls.
     """
-    from codex_cf import profile_facts
+    from codex_cf import profile_names
 
     check_id = "gateway.traffic"
     launch = metadata.last_launch(profile, environ)
@@ -307,7 +307,7 @@ def check_live(
         limit=LIVE_PAGES * PER_PAGE,
     )
     status = cloudflare_api.ReadStatus
-    again = profile_facts.command_for(profile, "doctor --live")
+    again = profile_names.command_for(profile, "doctor --live")
     if found.status is status.FORBIDDEN or found.status is status.INVALID:
         return Check(
             check_id,

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from codex_cf import codex_args, codex_binary, credentials, profile_facts
+from codex_cf import codex_args, codex_binary, credentials, profile_facts, profile_names
 from codex_cf.constants import REENTRY_ENV, Secret
 from codex_cf.errors import NoSecureKeyring, ProfileNotCurrent
 
@@ -89,7 +89,8 @@ def token_environment(
     the keyring."""
     added: dict[str, str] = {}
     values: dict[Secret, str] = {}
-    for export in facts.exports:
+    layout = facts.layout
+    for export in layout.exports:
         given = credentials.from_environment(environ, export.variable)
         if given is not None:
             if given != environ[export.variable]:
@@ -98,8 +99,8 @@ def token_environment(
         if export.secret not in values:
             values[export.secret] = _secret(profile, export.secret, environ, person)
         added[export.variable] = export.prefix + values[export.secret]
-    exported = {e.secret for e in facts.exports}
-    for secret in facts.required:
+    exported = {e.secret for e in layout.exports}
+    for secret in layout.secrets:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
         if secret not in exported:
             _secret(profile, secret, environ, person, must_save=True)
@@ -114,7 +115,7 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], person: Person 
     env = codex.environment(environ)
     profile = None
     if cmdline.runtime:
-        profile = profile_facts.resolve_name(cmdline.profile, environ)
+        profile = profile_names.resolve_name(cmdline.profile, environ)
         facts = _current_facts(profile, environ, person)
         env.update(token_environment(profile, facts, environ, person))
         codex_binary.require_supported(codex, environ)

@@ -112,12 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(error.exit_status)
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return int(ExitStatus.INTERRUPTED)
+        return ExitStatus.INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`codex-cf doctor | head`): say nothing more, and keep
         # Python from complaining when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return int(ExitStatus.FAILURE)
+        return ExitStatus.FAILURE
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
@@ -126,4 +126,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"run again with {DEBUG_ENV}=1 to see where, and report it",
             file=sys.stderr,
         )
-        return int(ExitStatus.FAILURE)
+        return ExitStatus.FAILURE

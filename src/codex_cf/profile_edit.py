@@ -1,7 +1,8 @@
 """The edits setup makes: codex-cf's keys in the profile, legacy entries in config.toml.
 
-Pure functions over tomlkit documents. They change only the keys codex-cf
-owns (SPEC "What current means"); tomlkit keeps every other byte.
+Pure functions over tomlkit documents. They write what the layout model says
+and change only the keys codex-cf owns (model, reasoning effort, the provider's
+base_url, wire_api and auth keys, the exclude list); tomlkit keeps every other byte.
 """
 
 from __future__ import annotations
@@ -14,23 +15,18 @@ import tomlkit
 from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
-from codex_cf import profile_rules
 from codex_cf.constants import (
-    AUTH_COMMAND_TIMEOUT_MS,
-    AUTHORIZATION_SECRET,
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
-    GATEWAY_AUTH_VARIABLE,
     PROVIDER_ID,
     PROVIDER_NAME,
-    SECRET_VARIABLE,
     WIRE_API,
-    AuthMode,
-    Billing,
-    Secret,
 )
 from codex_cf.errors import ProfileNotCurrent
+from codex_cf.layout import AUTH_COMMAND_TIMEOUT_MS, Layout
+from codex_cf.profile_names import auth_command_args
+from codex_cf.profile_rules import chat_providers
 
 
 @dataclass(frozen=True)
@@ -41,27 +37,8 @@ class Desired:
     base_url: str
     model: str | None  # None: keep what is there (the default only when absent)
     reasoning_effort: str | None
-    auth_mode: AuthMode
-    billing: Billing
-    authenticated_gateway: bool
+    layout: Layout  # with the variable names to write (setup keeps the existing ones)
     codex_cf_path: str | None  # command mode: the absolute path Codex runs
-
-    @property
-    def authorization(self) -> Secret | None:
-        return AUTHORIZATION_SECRET.get(self.billing)
-
-    @property
-    def sends_gateway_header(self) -> bool:
-        return self.billing is Billing.BYOK or self.authenticated_gateway
-
-    def secrets(self) -> list[Secret]:
-        """The keyring items this layout needs, Cloudflare token first."""
-        needed = []
-        if self.authorization is Secret.CLOUDFLARE or self.sends_gateway_header:
-            needed.append(Secret.CLOUDFLARE)
-        if self.authorization is Secret.OPENAI:
-            needed.append(Secret.OPENAI)
-        return needed
 
 
 Mapping = MutableMapping[str, Any]
@@ -80,13 +57,6 @@ def _set(container: MutableMapping[str, Any], key: str, value: Any) -> None:
     plain = unwrap() if callable(unwrap) else current
     if plain != value or key not in container:
         container[key] = value
-
-
-def auth_args(profile: str, secret: Secret) -> list[str]:
-    args = ["token", "print", "--profile", profile]
-    if secret is not Secret.CLOUDFLARE:
-        args += ["--which", secret.value]
-    return args
 
 
 def _provider_table(document: TOMLDocument) -> Mapping:
@@ -120,31 +90,22 @@ def _provider_table(document: TOMLDocument) -> Mapping:
 
 
 def _apply_authorization(provider: Mapping, desired: Desired) -> None:
-    secret = desired.authorization
-    if secret is None:
-        for key in ("env_key", "auth"):
-            if key in provider:
-                del provider[key]
-        return
-    if desired.auth_mode is AuthMode.ENV:
-        if "auth" in provider:
-            del provider["auth"]
-        current = provider.get("env_key")
-        keep = (
-            isinstance(current, str)
-            and profile_rules.valid_variable_name(str(current))
-            and profile_rules.secret_for_env_key(str(current)) is secret
-        )
-        if not keep:
-            _set(provider, "env_key", SECRET_VARIABLE[secret])
-        return
-    if "env_key" in provider:
+    """env_key, or an auth table running codex-cf, or neither: what the layout says."""
+    layout = desired.layout
+    env_key, secret = layout.env_key, layout.command_secret
+    if env_key is None and "env_key" in provider:
         del provider["env_key"]
+    if secret is None and "auth" in provider:
+        del provider["auth"]
+    if env_key is not None:
+        _set(provider, "env_key", env_key)
+    if secret is None:
+        return
     assert desired.codex_cf_path is not None
     existing = provider.get("auth")
     auth: Mapping = existing if _mapping(existing) else tomlkit.table()
     _set(auth, "command", desired.codex_cf_path)
-    _set(auth, "args", auth_args(desired.profile, secret))
+    _set(auth, "args", auth_command_args(desired.profile, secret))
     _set(auth, "timeout_ms", AUTH_COMMAND_TIMEOUT_MS)
     _set(auth, "refresh_interval_ms", 0)
     if auth is not existing:
@@ -152,13 +113,13 @@ def _apply_authorization(provider: Mapping, desired: Desired) -> None:
         auth.add(tomlkit.nl())  # type: ignore[attr-defined]  # a blank line before the next table
 
 
-def _apply_gateway_header(provider: Mapping, desired: Desired) -> None:
-    """Set or remove the cf-aig-authorization header (a valid variable already there stays)."""
+def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
+    """Set or remove the cf-aig-authorization header, keeping the spelling of its name."""
     headers = provider.get("env_http_headers")
     ours = None
     if _mapping(headers):
         ours = next((h for h in headers if str(h).lower() == GATEWAY_AUTH_HEADER), None)
-    if not desired.sends_gateway_header:
+    if not layout.sends_gateway_header:
         if ours is not None and _mapping(headers):
             del headers[ours]
             if not headers:
@@ -172,12 +133,10 @@ def _apply_gateway_header(provider: Mapping, desired: Desired) -> None:
             "the provider's env_http_headers is not a table; codex-cf will not guess",
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
-    current = headers.get(ours) if ours is not None else None
-    if not (isinstance(current, str) and profile_rules.valid_variable_name(str(current))):
-        headers[ours or GATEWAY_AUTH_HEADER] = GATEWAY_AUTH_VARIABLE
+    _set(headers, ours or GATEWAY_AUTH_HEADER, layout.gateway_variable)
 
 
-def _exclude(document: TOMLDocument, variables: list[str]) -> None:
+def _exclude(document: TOMLDocument, variables: tuple[str, ...]) -> None:
     """Merge the variables into shell_environment_policy.exclude, keeping the user's list."""
     if not variables:
         return
@@ -224,20 +183,8 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _set(provider, "base_url", desired.base_url)
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
-    _apply_gateway_header(provider, desired)
-    layout = profile_rules.read_layout(provider, desired.profile)
-    _exclude(document, layout.hidden_variables)
-
-
-def chat_providers(document: TOMLDocument) -> list[str]:
-    providers = document.get("model_providers")
-    if not _mapping(providers):
-        return []
-    return [
-        str(name)
-        for name, table in providers.items()
-        if _mapping(table) and table.get("wire_api") == "chat"
-    ]
+    _apply_gateway_header(provider, desired.layout)
+    _exclude(document, desired.layout.hidden_variables)
 
 
 def migrate_base_config(document: TOMLDocument, profile: str) -> list[str]:

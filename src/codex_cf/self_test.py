@@ -29,18 +29,18 @@ import tomlkit
 from codex_cf import (
     credentials,
     fake_gateway,
+    gateway_url,
     paths,
     profile_edit,
     profile_facts,
+    profile_names,
     profile_rules,
     sandbox_settings,
 )
 from codex_cf.checks import Check, Status
 from codex_cf.constants import (
-    AUTHORIZATION_SECRET,
     BEARER_PREFIX,
     DEFAULT_PROFILE,
-    GATEWAY_AUTH_HEADER,
     KEYRING_SERVICE,
     SECRET_VARIABLE,
     AuthMode,
@@ -48,10 +48,13 @@ from codex_cf.constants import (
     Secret,
 )
 from codex_cf.errors import CodexCfError
+from codex_cf.layout import Layout
 
 TIMEOUT_SECONDS = 120.0
 THROWAWAY_ACCOUNT = "0" * 32
 THROWAWAY_GATEWAY = "self-test"
+# Without a profile the self-test writes Cloudflare's page's own: unified billing, env mode.
+THROWAWAY_LAYOUT = Layout()
 SCAN_MARKER = "codex-cf-environ-matches:"
 PROBE_MARKER = "codex-cf-probe:"
 
@@ -185,9 +188,7 @@ def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
         base_url=base_url,
         model=None,
         reasoning_effort=None,
-        auth_mode=AuthMode.ENV,
-        billing=Billing.UNIFIED,
-        authenticated_gateway=False,
+        layout=THROWAWAY_LAYOUT,
         codex_cf_path=None,
     )
     profile_edit.apply(document, desired, creating=True)
@@ -200,7 +201,7 @@ def _throwaway_profile(profile: str, base_url: str, home: Path) -> None:
 def _gateway_coordinates(report: profile_rules.Report) -> tuple[str, str]:
     assert report.document is not None
     provider = profile_rules.provider_table(report.document) or {}
-    parts = profile_rules.gateway_coordinates(str(provider.get("base_url", "")))
+    parts = gateway_url.gateway_coordinates(str(provider.get("base_url", "")))
     return parts if parts else (THROWAWAY_ACCOUNT, "custom-endpoint")
 
 
@@ -242,10 +243,7 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
     if not report.path.exists():
         token = "self-test-" + secrets.token_urlsafe(24)
         env[SECRET_VARIABLE[Secret.CLOUDFLARE]] = token
-        layout = profile_rules.read_layout({"env_key": SECRET_VARIABLE[Secret.CLOUDFLARE]}, profile)
-        facts = profile_facts.ProfileFacts(
-            AuthMode.ENV, Billing.UNIFIED, layout.exports, (Secret.CLOUDFLARE,)
-        )
+        facts = profile_facts.ProfileFacts(THROWAWAY_LAYOUT)
         return Setting(
             home,
             profile,
@@ -268,7 +266,7 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
             )
         ]
     tokens = {}
-    for secret in report.facts.required:
+    for secret in report.facts.layout.secrets:
         try:
             value = credentials.resolve(profile, secret, environ).value
         except CodexCfError as error:
@@ -328,12 +326,7 @@ def _evaluate(
 
 def _header_checks(setting: Setting, request: fake_gateway.RecordedRequest) -> list[Check]:
     checks = []
-    authorization_secret = AUTHORIZATION_SECRET.get(setting.facts.billing)
-    expected = {}
-    if authorization_secret is not None:
-        expected["authorization"] = BEARER_PREFIX + setting.tokens[authorization_secret]
-    if any(e.prefix == BEARER_PREFIX for e in setting.facts.exports):
-        expected[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + setting.tokens[Secret.CLOUDFLARE]
+    expected = setting.facts.layout.headers(setting.tokens)
     for header, value in expected.items():
         received = request.header(header)
         if received == value:
@@ -367,7 +360,7 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
             )
         ]
     leaked = any(token in outputs for token in setting.tokens.values())
-    setup_fix = profile_facts.command_for(setting.profile, "setup")
+    setup_fix = profile_names.command_for(setting.profile, "setup")
     checks = [
         Check(
             "self_test.hidden",
@@ -392,7 +385,7 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
         checks.append(
             Check("self_test.environ", Status.OK, "no process environment holds the token")
         )
-    elif setting.facts.auth_mode is AuthMode.ENV:
+    elif setting.facts.layout.auth_mode is AuthMode.ENV:
         checks.append(
             Check(
                 "self_test.environ",
@@ -403,9 +396,8 @@ def _leak_checks(setting: Setting, gateway: fake_gateway.FakeGateway) -> list[Ch
             )
         )
     else:
-        header_only = setting.facts.billing is not Billing.UNIFIED and any(
-            e.prefix == BEARER_PREFIX for e in setting.facts.exports
-        )
+        layout = setting.facts.layout
+        header_only = layout.billing is not Billing.UNIFIED and layout.sends_gateway_header
         checks.append(
             Check(
                 "self_test.environ",
@@ -473,10 +465,7 @@ def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
         prepared = _prepare(profile, env, home)
         if isinstance(prepared, list):
             return prepared
-        variables = sorted(
-            {SECRET_VARIABLE[s] for s in prepared.tokens}
-            | {e.variable for e in prepared.facts.exports}
-        )
+        variables = sorted(prepared.facts.layout.hidden_variables)
         command = agent_command(
             variables, list(prepared.tokens.values()), profile, tuple(prepared.tokens)
         )

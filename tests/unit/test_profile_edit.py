@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from codex_cf import profile_edit, profile_facts, profile_rules
 from codex_cf.constants import AuthMode, Billing
 from codex_cf.errors import ProfileNotCurrent
+from codex_cf.layout import Layout
 
 URL = "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/default/openai"
 
@@ -25,12 +26,14 @@ def desired(**overrides: object) -> profile_edit.Desired:
         "base_url": URL,
         "model": None,
         "reasoning_effort": None,
-        "auth_mode": AuthMode.ENV,
-        "billing": Billing.UNIFIED,
-        "authenticated_gateway": False,
         "codex_cf_path": None,
     }
-    values.update(overrides)
+    layout = Layout(
+        overrides.pop("billing", Billing.UNIFIED),  # type: ignore[arg-type]
+        overrides.pop("auth_mode", AuthMode.ENV),  # type: ignore[arg-type]
+        overrides.pop("authenticated_gateway", False),  # type: ignore[arg-type]
+    )
+    values.update(overrides, layout=layout)
     return profile_edit.Desired(**values)  # type: ignore[arg-type]
 
 
@@ -60,7 +63,7 @@ def test_new_profile_is_cloudflares_page_and_current() -> None:
         "wire_api": "responses",
     }
     assert document["shell_environment_policy"]["exclude"] == ["CLOUDFLARE_API_KEY"]
-    assert facts(text).billing is Billing.UNIFIED
+    assert facts(text).layout.billing is Billing.UNIFIED
 
 
 def test_model_and_effort_are_not_changed_unless_asked() -> None:
@@ -133,8 +136,8 @@ def test_each_billing_layout_gets_exactly_its_keys(billing, authenticated, env_k
     hidden = exported + [v for v in secrets if v not in exported]
     assert document["shell_environment_policy"]["exclude"] == hidden
     found = facts(text)
-    assert found.billing is billing
-    assert [e.variable for e in found.exports] == exported
+    assert found.layout.billing is billing
+    assert [e.variable for e in found.layout.exports] == exported
 
 
 def test_command_mode_has_an_auth_table_and_no_env_key(tmp_path) -> None:
@@ -239,7 +242,7 @@ def test_switching_layouts_and_modes_keeps_foreign_keys(
         text = edited(text, desired(billing=billing, auth_mode=mode, codex_cf_path=str(executable)))
         assert _foreign(text) == _foreign(content)
         assert_only_additions(content, text)
-        assert facts(text).billing is billing
+        assert facts(text).layout.billing is billing
         command = not command
 
 

@@ -53,10 +53,10 @@ def run(options: CompletionOptions) -> int:
     text = script(shell, aliases)
     if not options.install:
         sys.stdout.write(text)
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     for line in install(shell, text, aliases, paths.home()):
         print(line)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def _checked_aliases(aliases: tuple[str, ...]) -> tuple[str, ...]:

@@ -10,9 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from codex_cf import diagnostics, profile_facts, profile_rules, terminal
+from codex_cf import diagnostics, profile_names, profile_rules, terminal
 from codex_cf.checks import Check, Status
 from codex_cf.constants import PROGRAM, ExitStatus, Secret
+from codex_cf.gateway_url import gateway_coordinates
+from codex_cf.layout import Layout
 
 _ONLINE = {
     "token.verify": "token verify",
@@ -40,15 +42,14 @@ def collect(profile: str, offline: bool, live: bool = False) -> Iterator[Check]:
     yield from profile_checks
     yield from diagnostics.check_auth_mode(report)
     yield diagnostics.check_sandbox(profile, report.facts)
-    facts = report.facts
-    secrets = list(facts.required) if facts and facts.required else [Secret.CLOUDFLARE]
+    # Without a usable profile: the usual layout's, as a first setup would write it.
+    layout = report.facts.layout if report.facts else Layout()
+    secrets = list(layout.secrets)
     keyring = diagnostics.check_keyring(secrets)
     yield keyring
     token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
     yield from token_checks
-    exports = facts.exports if facts else ()
-    hidden = profile_facts.hidden_variables(exports, tuple(secrets))
-    yield from diagnostics.check_rc_exports(sorted(hidden), profile)
+    yield from diagnostics.check_rc_exports(sorted(layout.hidden_variables), profile)
     yield diagnostics.check_sessions(profile)
     yield from _online(report, values, offline)
     if live:
@@ -74,26 +75,25 @@ def _online(
     profile = report.profile
     provider = profile_rules.provider_table(document) or {}
     base_url = str(provider["base_url"])
-    coordinates = profile_rules.gateway_coordinates(base_url)
+    coordinates = gateway_coordinates(base_url)
     account = coordinates[0] if coordinates else None
     token = values.get(Secret.CLOUDFLARE)
     work: dict[str, Callable[[], Check]] = {}
     if token:
         work["token.verify"] = partial(diagnostics.check_token_verify, token, account, profile)
         if coordinates:
-            sends_header = any(e.prefix for e in facts.exports)
             work["gateway.settings"] = partial(
                 diagnostics.check_gateway_settings,
                 token,
                 coordinates[0],
                 coordinates[1],
-                billing=facts.billing,
-                sends_header=sends_header,
+                billing=facts.layout.billing,
+                sends_header=facts.layout.sends_gateway_header,
                 profile=profile,
             )
-    headers = diagnostics.gateway_headers(facts, values)
+    headers = facts.layout.headers(values)  # what Codex would send
     work["gateway.reachable"] = partial(
-        diagnostics.check_gateway_reachable, base_url, headers, facts.billing, profile
+        diagnostics.check_gateway_reachable, base_url, headers, facts.layout.billing, profile
     )
     with ThreadPoolExecutor(max_workers=len(work)) as pool:
         running = {check_id: pool.submit(job) for check_id, job in work.items()}
@@ -114,7 +114,7 @@ def _live(report: profile_rules.Report, values: dict[Secret, str], offline: bool
         return Check("gateway.traffic", Status.SKIP, "traffic: skipped (--offline)")
     provider = profile_rules.provider_table(report.document) or {}
     base_url = provider.get("base_url")
-    coordinates = profile_rules.gateway_coordinates(base_url) if isinstance(base_url, str) else None
+    coordinates = gateway_coordinates(base_url) if isinstance(base_url, str) else None
     token = values.get(Secret.CLOUDFLARE)
     return terminal.run_with_progress(
         "traffic: waiting for the gateway's logs",
@@ -138,7 +138,7 @@ def render(checks: list[Check]) -> str:
 
 
 def run(options: DoctorOptions) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+    profile = profile_names.resolve_name(options.profile)
     if options.self_test:
         from codex_cf import self_test
 
@@ -167,6 +167,6 @@ def run(options: DoctorOptions) -> int:
         if options.self_test:
             print(render(checks))
         if failed:
-            again = profile_facts.command_for(profile, "doctor")
+            again = profile_names.command_for(profile, "doctor")
             print(f"\nSome checks failed; run the fix commands above, then {again} again.")
-    return int(ExitStatus.FAILURE if failed else ExitStatus.OK)
+    return ExitStatus.FAILURE if failed else ExitStatus.OK

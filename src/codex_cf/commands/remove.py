@@ -18,7 +18,7 @@ from codex_cf import (
     credentials,
     launch_cache,
     paths,
-    profile_facts,
+    profile_names,
     sessions,
     terminal,
 )
@@ -84,8 +84,8 @@ def _all_profile_names() -> list[str]:
         if is_codex_cf_profile(path):
             names.add(path.name.removesuffix(".config.toml"))
     names.update(launch_cache.cached_profiles())
-    names.add(profile_facts.resolve_name(None))
-    return sorted(n for n in names if profile_facts.valid_profile_name(n))
+    names.add(profile_names.resolve_name(None))
+    return sorted(n for n in names if profile_names.valid_profile_name(n))
 
 
 def find_traces(options: RemoveOptions) -> Traces:
@@ -93,7 +93,7 @@ def find_traces(options: RemoveOptions) -> Traces:
     traces.profiles = (
         _all_profile_names()
         if options.all_profiles
-        else [profile_facts.resolve_name(options.profile)]
+        else [profile_names.resolve_name(options.profile)]
     )
     for name in traces.profiles:
         path = paths.profile_path(name)
@@ -174,13 +174,13 @@ def run(options: RemoveOptions) -> int:
         terminal.say(f"Left alone: {path} is not a codex-cf profile")
     if traces.empty():
         terminal.say("Nothing to remove: codex-cf left no traces for " + _which(options, traces))
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     terminal.say(f"codex-cf will remove, for {_which(options, traces)}:")
     for line in traces.lines():
         terminal.say(f"  {line}")
     if options.dry_run:
         terminal.say("Dry run: nothing was removed.")
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     if not options.yes:
         if not terminal.is_interactive():
             raise UsageError(
@@ -189,7 +189,7 @@ def run(options: RemoveOptions) -> int:
             )
         if not terminal.confirm("Remove these?", default=False):
             terminal.say("Nothing was removed.")
-            return int(ExitStatus.FAILURE)
+            return ExitStatus.FAILURE
     started = time.time()
     _remove(traces)
     base_backup = backup_path(paths.base_config_path())
@@ -204,7 +204,7 @@ def run(options: RemoveOptions) -> int:
             terminal.say(f"Codex sessions still running with profile {name!r}; restart them:")
             for line in sessions.describe(running):
                 terminal.say(f"  {line}")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def _which(options: RemoveOptions, traces: Traces) -> str:

@@ -17,18 +17,20 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from codex_cf import (
+    codex_binary,
     codex_config,
     credentials,
+    gateway_url,
     paths,
     profile_edit,
     profile_facts,
+    profile_names,
     profile_rules,
     sessions,
     terminal,
@@ -57,6 +59,7 @@ from codex_cf.errors import (
     TokenMissing,
     UsageError,
 )
+from codex_cf.layout import Layout, read_provider
 
 _BILLING_CHOICES = {
     Billing.UNIFIED: "Cloudflare bills you (Unified Billing); Codex sends your Cloudflare token",
@@ -91,9 +94,7 @@ class Existing:
     account_id: str | None = None
     gateway: str | None = None
     model: str | None = None
-    auth_mode: AuthMode | None = None
-    billing: Billing | None = None
-    authenticated_gateway: bool | None = None
+    layout: Layout | None = None  # None: the provider sends no token at all
 
     @classmethod
     def read(cls, document: dict[str, Any], profile: str) -> Existing:
@@ -104,16 +105,12 @@ class Existing:
         if provider is None:
             return found
         url = provider.get("base_url")
-        if isinstance(url, str) and profile_rules.base_url_problem(url) is None:
+        if isinstance(url, str) and gateway_url.base_url_problem(url) is None:
             found.base_url = url
-            parts = profile_rules.gateway_coordinates(url)
+            parts = gateway_url.gateway_coordinates(url)
             if parts:
                 found.account_id, found.gateway = parts
-        layout = profile_rules.read_layout(provider, profile)
-        if "env_key" in provider or "auth" in provider or layout.gateway_variable:
-            found.auth_mode = layout.auth_mode
-            found.billing = layout.billing
-            found.authenticated_gateway = layout.gateway_variable is not None
+        found.layout = read_provider(provider, profile).layout
         return found
 
 
@@ -176,7 +173,7 @@ def account_from(value: str) -> str:
 
 
 def _account_problem(value: str) -> str | None:
-    if profile_rules.ACCOUNT_ID.fullmatch(account_from(value)):
+    if gateway_url.ACCOUNT_ID.fullmatch(account_from(value)):
         return None
     return (
         "an account ID is 32 hexadecimal characters: paste it, or the dashboard address "
@@ -195,7 +192,7 @@ def without_bearer(value: str) -> str:
 
 
 def _gateway_problem(value: str) -> str | None:
-    if profile_rules.GATEWAY_SLUG.fullmatch(value):
+    if gateway_url.GATEWAY_SLUG.fullmatch(value):
         return None
     return "a gateway slug is lowercase letters, digits, '-' and '_' (for example: default)"
 
@@ -232,22 +229,6 @@ def wrangler_account_id() -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def codex_cf_executable() -> str:
-    """The absolute path Codex runs in command mode: the codex-cf on PATH if it is this one."""
-    own = os.path.realpath(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    on_path = shutil.which("codex-cf")
-    if on_path and os.path.realpath(on_path) == own:
-        return os.path.abspath(on_path)
-    if profile_facts.is_codex_cf_executable(os.path.abspath(sys.argv[0])):
-        return os.path.abspath(sys.argv[0])
-    if on_path:
-        return os.path.abspath(on_path)
-    raise CodexCfError(
-        "cannot find the codex-cf command to write into the profile's auth table",
-        "install codex-cf so that `codex-cf` is on PATH (pipx install codex-cf)",
-    )
-
-
 def _choose_base_url(options: SetupOptions, existing: Existing, interactive: bool) -> str:
     if options.base_url:
         if options.account_id or options.gateway:
@@ -255,7 +236,7 @@ def _choose_base_url(options: SetupOptions, existing: Existing, interactive: boo
                 "--base-url replaces --account-id and --gateway; give one or the other",
                 "codex-cf setup --base-url URL, or codex-cf setup --account-id ID --gateway SLUG",
             )
-        problem = profile_rules.base_url_problem(options.base_url)
+        problem = gateway_url.base_url_problem(options.base_url)
         return _checked(options.base_url, problem, "--base-url")
     if not (options.account_id or options.gateway) and existing.base_url:
         return existing.base_url
@@ -281,14 +262,14 @@ def _choose_base_url(options: SetupOptions, existing: Existing, interactive: boo
             else DEFAULT_GATEWAY
         )
     gateway = _checked(gateway, _gateway_problem(gateway), "--gateway")
-    return profile_rules.gateway_url(account, gateway)
+    return gateway_url.gateway_url(account, gateway)
 
 
 def _choose_billing(options: SetupOptions, existing: Existing, interactive: bool) -> Billing:
     if options.billing:
         return Billing(options.billing)
-    if existing.billing:
-        return existing.billing
+    if existing.layout is not None:
+        return existing.layout.billing
     if not interactive:
         return Billing.UNIFIED
     terminal.say("How do you pay for the models Codex uses through the gateway?")
@@ -303,39 +284,20 @@ def _choose_billing(options: SetupOptions, existing: Existing, interactive: bool
     return Billing(names[int(answer) - 1]) if answer.isdigit() else Billing(answer)
 
 
-def _choose_authenticated(
+def _choose_layout(
     options: SetupOptions, existing: Existing, billing: Billing, interactive: bool, creating: bool
-) -> bool:
-    if billing is Billing.BYOK:
-        if options.authenticated_gateway is False:
-            raise UsageError(
-                "keys stored in Cloudflare (byok) need an authenticated gateway",
-                "drop --open-gateway, and turn on Authenticated Gateway in the dashboard",
-            )
-        return True
-    if options.authenticated_gateway is not None:
-        return options.authenticated_gateway
-    if existing.authenticated_gateway is not None and existing.billing is billing:
-        return existing.authenticated_gateway
-    if billing is Billing.OWN_KEY and interactive and creating:
-        return terminal.confirm(
+) -> Layout:
+    """The layout from the options, the existing profile's where they say nothing, and its
+    variable names; a combination that cannot work is the model's usage error."""
+    authenticated = options.authenticated_gateway
+    if authenticated is None and billing is Billing.OWN_KEY and interactive and creating:
+        authenticated = terminal.confirm(
             "Does your gateway require authentication (Authenticated Gateway is on)?",
             default=False,
         )
-    return False
-
-
-def _choose_auth_mode(options: SetupOptions, existing: Existing, billing: Billing) -> AuthMode:
-    mode = AuthMode(options.auth_mode) if options.auth_mode else existing.auth_mode or AuthMode.ENV
-    if mode is AuthMode.COMMAND and billing is Billing.BYOK:
-        if options.auth_mode:
-            raise UsageError(
-                "byok sends only the cf-aig-authorization header, which Codex reads from the "
-                "environment, so command auth has nothing to hand over",
-                "codex-cf setup --billing byok --auth env",
-            )
-        mode = AuthMode.ENV
-    return mode
+    mode = AuthMode(options.auth_mode) if options.auth_mode else None
+    chosen = Layout.chosen(billing, mode, authenticated, existing.layout)
+    return chosen.keeping_names_of(existing.layout)
 
 
 def _model_choice(options: SetupOptions, existing: Existing, interactive: bool) -> str | None:
@@ -370,30 +332,28 @@ def _permissions_need_fixing(path: Path) -> bool:
 
 
 def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
-    fix = profile_facts.command_for(profile, "setup")
+    fix = profile_names.command_for(profile, "setup")
     profile_file = codex_config.load(paths.profile_path(profile), fix)
     base_file = codex_config.load(paths.base_config_path(), fix)
     creating = not profile_file.exists
     existing = Existing.read(profile_file.document.unwrap(), profile)
     base_url = _choose_base_url(options, existing, interactive)
     billing = _choose_billing(options, existing, interactive)
-    authenticated = _choose_authenticated(options, existing, billing, interactive, creating)
-    mode = _choose_auth_mode(options, existing, billing)
+    layout = _choose_layout(options, existing, billing, interactive, creating)
+    command = layout.auth_mode is AuthMode.COMMAND
     desired = profile_edit.Desired(
         profile=profile,
         base_url=base_url,
         model=_model_choice(options, existing, interactive),
         reasoning_effort=_effort_choice(options, creating, interactive),
-        auth_mode=mode,
-        billing=billing,
-        authenticated_gateway=authenticated,
-        codex_cf_path=codex_cf_executable() if mode is AuthMode.COMMAND else None,
+        layout=layout,
+        codex_cf_path=codex_binary.codex_cf_executable() if command else None,
     )
     profile_edit.apply(profile_file.document, desired, creating)
     plan = Plan(profile, desired, profile_file, base_file)
     plan.may_adopt_auth = (
         options.authenticated_gateway is None
-        and existing.authenticated_gateway is None
+        and existing.layout is None
         and billing is Billing.UNIFIED
     )
     plan.migrations += profile_edit.migrate_profile_chat(profile_file.document)
@@ -432,7 +392,7 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
     if options.no_token:
         return
     asked = False
-    for secret in plan.desired.secrets():
+    for secret in plan.desired.layout.secrets:
         label = SECRET_LABEL[secret]
         if options.token_stdin and secret is Secret.CLOUDFLARE:
             plan.secrets[secret] = without_bearer(terminal.read_secret_from_stdin(label))
@@ -484,7 +444,7 @@ def _offer_import(plan: Plan, secret: Secret, value: str, interactive: bool) -> 
     ):
         plan.secrets[secret] = value
     elif not interactive:
-        command = profile_facts.command_for(plan.profile, "token import")
+        command = profile_names.command_for(plan.profile, "token import")
         terminal.say(f"  to move it into the keyring: {command}")
 
 
@@ -528,7 +488,7 @@ def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
     from codex_cf import cloudflare_api
 
     new = Secret.CLOUDFLARE in plan.secrets
-    coordinates = profile_rules.gateway_coordinates(plan.desired.base_url)
+    coordinates = gateway_url.gateway_coordinates(plan.desired.base_url)
     account = coordinates[0] if coordinates else None
     verdict = terminal.run_with_progress(
         "token verify: waiting for Cloudflare's answer",
@@ -536,7 +496,7 @@ def check_with_cloudflare(plan: Plan, options: SetupOptions) -> None:
     )
     status = cloudflare_api.TokenStatus
     if verdict.status is status.UNREACHABLE:
-        check = profile_facts.command_for(plan.profile, "doctor")
+        check = profile_names.command_for(plan.profile, "doctor")
         terminal.say(f"! token verify: {verdict.detail}")
         terminal.say(f"  setup goes on without the check; run {check} when online")
         return
@@ -552,7 +512,7 @@ def _token_refused(plan: Plan, verdict: Any, new: bool, account: str | None) -> 
     from codex_cf import cloudflare_api
 
     inactive = verdict.status is cloudflare_api.TokenStatus.INACTIVE
-    again = profile_facts.command_for(plan.profile, "setup")
+    again = profile_names.command_for(plan.profile, "setup")
     if not new:
         terminal.say(f"! token verify: {verdict.detail} (the token already stored)")
         terminal.say(f"  fix: {credentials.set_command(plan.profile, Secret.CLOUDFLARE)}")
@@ -577,7 +537,7 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
         lambda: cloudflare_api.gateway_settings(token, account, gateway),
     )
     status = cloudflare_api.GatewayStatus
-    again = profile_facts.command_for(plan.profile, "setup")
+    again = profile_names.command_for(plan.profile, "setup")
     if found.status is status.MISSING:
         if gateway == DEFAULT_GATEWAY:
             terminal.say(
@@ -600,9 +560,10 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
             )
         return
     desired = plan.desired
-    if found.authentication and not desired.sends_gateway_header and plan.may_adopt_auth:
+    layout = desired.layout
+    if found.authentication and not layout.sends_gateway_header and plan.may_adopt_auth:
         # The same Cloudflare token goes into cf-aig-authorization: nothing more to ask.
-        plan.desired = replace(desired, authenticated_gateway=True)
+        plan.desired = replace(desired, layout=layout._replace(authenticated_gateway=True))
         profile_edit.apply(plan.profile_file.document, plan.desired, not plan.profile_file.exists)
         _check_outcome(plan)
         terminal.say(
@@ -610,13 +571,13 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
             f"in {GATEWAY_AUTH_HEADER} too"
         )
         return
-    if found.authentication and not desired.sends_gateway_header:
+    if found.authentication and not layout.sends_gateway_header:
         raise UsageError(
             f"gateway {gateway!r} is an Authenticated Gateway, and this profile would send no "
             f"{GATEWAY_AUTH_HEADER} header; nothing was written",
             f"{again} --authenticated-gateway",
         )
-    if found.byok_only and desired.billing is Billing.UNIFIED:
+    if found.byok_only and layout.billing is Billing.UNIFIED:
         raise UsageError(
             f"gateway {gateway!r} requires provider credentials (byok_only) and answers 400 to "
             "Unified Billing requests; nothing was written",
@@ -626,7 +587,7 @@ def _check_gateway(plan: Plan, token: str, account: str, gateway: str) -> None:
 
 
 def _write(plan: Plan) -> None:
-    fix = profile_facts.command_for(plan.profile, "setup")
+    fix = profile_names.command_for(plan.profile, "setup")
     with codex_config.write_lock():
         for loaded in (plan.profile_file, plan.base_file):
             if loaded.changed():
@@ -713,7 +674,7 @@ def _next_steps(profile: str) -> None:
     launch = PROGRAM if profile == DEFAULT_PROFILE else f"{PROGRAM} --profile {profile}"
     terminal.say("Next:")
     terminal.say(f"  {launch:<34} start Codex through the gateway")
-    terminal.say(f"  {profile_facts.command_for(profile, 'doctor'):<34} check everything")
+    terminal.say(f"  {profile_names.command_for(profile, 'doctor'):<34} check everything")
 
 
 def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
@@ -727,7 +688,7 @@ def _prepare(options: SetupOptions, profile: str, interactive: bool) -> Plan:
 
 
 def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+    profile = profile_names.resolve_name(options.profile)
     options = _check_token_store(options, profile, interactive)
     try:
         plan = _prepare(options, profile, interactive)
@@ -735,10 +696,10 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
             _show(plan)
             if options.dry_run:
                 terminal.say("Dry run: nothing was written.")
-                return int(ExitStatus.OK)
+                return ExitStatus.OK
             if not _confirm(plan, options, interactive):
                 terminal.say("Nothing was written.")
-                return int(ExitStatus.FAILURE)
+                return ExitStatus.FAILURE
     except KeyboardInterrupt:
         terminal.say("\nSetup stopped; nothing was written.")
         raise
@@ -748,13 +709,13 @@ def execute(options: SetupOptions, interactive: bool, next_steps: bool = True) -
         )
         if not options.dry_run:
             commit(plan, write_files=False)
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     changed_at = time.time()
     commit(plan)
     _report_sessions(profile, changed_at)
     if next_steps:
         _next_steps(profile)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def run(options: SetupOptions) -> int:
@@ -768,7 +729,7 @@ def repair_for_launch(report: profile_rules.Report) -> profile_facts.ProfileFact
     for finding in report.findings:
         if not finding.ok:
             terminal.say(f"  ✗ {finding.message}")
-    command = profile_facts.command_for(report.profile, "setup")
+    command = profile_names.command_for(report.profile, "setup")
     if not terminal.confirm(f"Run {command} now?", default=True):
         failure = report.first_failure()
         assert failure is not None

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-from codex_cf import credentials, paths, profile_facts, profile_rules, terminal
+from codex_cf import (
+    credentials,
+    gateway_url,
+    paths,
+    profile_names,
+    profile_rules,
+    terminal,
+)
 from codex_cf.constants import SECRET_LABEL, SECRET_VARIABLE, ExitStatus, Secret
 from codex_cf.errors import (
     ApiUnreachable,
@@ -44,17 +51,17 @@ def read_new_secret(secret: Secret, profile: str, from_stdin: bool) -> str:
 
 
 def set_token(profile_option: str | None, secret: Secret, from_stdin: bool) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     value = read_new_secret(secret, profile, from_stdin)
     backend = credentials.store(profile, secret, value)
     terminal.say(
         f"Saved the {SECRET_LABEL[secret]} for profile {profile!r} in the keyring ({backend})."
     )
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def status(profile_option: str | None, secret: Secret) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     print(f"profile:  {profile}")
     print(f"secret:   {SECRET_LABEL[secret]}")
@@ -77,11 +84,11 @@ def status(profile_option: str | None, secret: Secret) -> int:
     else:
         print("source:   none")
         raise credentials.missing_error(profile, secret)
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def delete(profile_option: str | None, secret: Secret) -> int:
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     if credentials.delete(profile, secret):
         terminal.say(
             f"Deleted the {SECRET_LABEL[secret]} for profile {profile!r} from the keyring."
@@ -90,32 +97,32 @@ def delete(profile_option: str | None, secret: Secret) -> int:
         terminal.say(f"No {SECRET_LABEL[secret]} for profile {profile!r} was in the keyring.")
     if credentials.from_environment(os.environ, SECRET_VARIABLE[secret]):
         terminal.say(f"Note: ${SECRET_VARIABLE[secret]} is still set in this shell and wins.")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def print_token(profile_option: str | None, secret: Secret) -> int:
     """The one command that shows a secret in full: Codex's auth command and scripts read it."""
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     resolved = credentials.resolve(profile, secret)
     if not resolved.value:
         raise credentials.missing_error(profile, secret)
     sys.stdout.write(resolved.value + "\n")
     sys.stdout.flush()
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def _account_id(profile: str) -> str | None:
     """The account in the profile's gateway URL: account-owned tokens are verified there."""
     provider = profile_rules.provider_table(profile_rules.check(profile).document)
     url = provider.get("base_url") if provider else None
-    parts = profile_rules.gateway_coordinates(url) if isinstance(url, str) else None
+    parts = gateway_url.gateway_coordinates(url) if isinstance(url, str) else None
     return parts[0] if parts else None
 
 
 def verify(profile_option: str | None) -> int:
     from codex_cf import cloudflare_api
 
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     resolved = credentials.resolve(profile, Secret.CLOUDFLARE)
     if not resolved.value:
         raise credentials.missing_error(profile, Secret.CLOUDFLARE)
@@ -127,13 +134,13 @@ def verify(profile_option: str | None) -> int:
     source = f"(token from the {resolved.source})"
     if verdict.status is cloudflare_api.TokenStatus.ACTIVE:
         print(f"✓ {verdict.detail} {source}")
-        return int(ExitStatus.OK)
-    fix = profile_facts.command_for(profile, "token set")
+        return ExitStatus.OK
+    fix = profile_names.command_for(profile, "token set")
     if verdict.status is cloudflare_api.TokenStatus.INACTIVE:
         raise TokenInactive(f"{verdict.detail} {source}", f"create a new token, then {fix}")
     if verdict.status is cloudflare_api.TokenStatus.INVALID:
         raise TokenInvalid(f"{verdict.detail} {source}", f"check the token, then {fix}")
-    again = profile_facts.command_for(profile, "token verify")
+    again = profile_names.command_for(profile, "token verify")
     raise ApiUnreachable(verdict.detail, f"check the network, then run {again} again")
 
 
@@ -141,7 +148,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
     """Move a secret from the environment into the keyring; point at the plain-text copies."""
     from codex_cf import rc_files
 
-    profile = profile_facts.resolve_name(profile_option)
+    profile = profile_names.resolve_name(profile_option)
     variable = SECRET_VARIABLE[secret]
     value = credentials.from_environment(os.environ, variable)
     if not value:
@@ -166,7 +173,7 @@ def import_token(profile_option: str | None, secret: Secret) -> int:
             terminal.say(f"  {found.path}:{found.line}")
     else:
         terminal.say(f"Unset it in this shell: unset {variable}")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK
 
 
 def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> str:

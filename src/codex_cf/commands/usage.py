@@ -11,7 +11,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from codex_cf import cloudflare_api, credentials, profile_facts, profile_rules, terminal
+from codex_cf import (
+    cloudflare_api,
+    credentials,
+    gateway_url,
+    profile_names,
+    profile_rules,
+    terminal,
+)
 from codex_cf.constants import DEFAULT_GATEWAY, ExitStatus, Secret
 from codex_cf.errors import ApiUnreachable, ProfileNotCurrent, TokenInvalid, UsageError
 from codex_cf.gateway_usage import (
@@ -43,11 +50,11 @@ class UsageOptions:
 def _coordinates(profile: str) -> tuple[str, str]:
     report = profile_rules.check(profile)
     provider = profile_rules.provider_table(report.document)
-    setup = profile_facts.command_for(profile, "setup")
+    setup = profile_names.command_for(profile, "setup")
     if provider is None:
         raise ProfileNotCurrent(f"profile {profile!r} is not set up", setup)
     url = provider.get("base_url")
-    coordinates = profile_rules.gateway_coordinates(url) if isinstance(url, str) else None
+    coordinates = gateway_url.gateway_coordinates(url) if isinstance(url, str) else None
     if coordinates is None:
         raise UsageError(
             f"profile {profile!r} sends requests to {url!r}, which names no AI Gateway "
@@ -60,7 +67,7 @@ def _coordinates(profile: str) -> tuple[str, str]:
 def _refused(status: cloudflare_api.ReadStatus, detail: str, profile: str) -> None:
     """Raise the error a refusal means; return for the ones a fallback may answer."""
     read = cloudflare_api.ReadStatus
-    again = profile_facts.command_for(profile, "usage")
+    again = profile_names.command_for(profile, "usage")
     if status is read.INVALID:
         fix = credentials.set_command(profile, Secret.CLOUDFLARE)
         raise TokenInvalid(detail, f"check the token, then {fix}")
@@ -123,7 +130,7 @@ def build(
             )
             return empty
         if found.status is cloudflare_api.GatewayStatus.MISSING:
-            setup = profile_facts.command_for(profile, "setup")
+            setup = profile_names.command_for(profile, "setup")
             raise UsageError(
                 f"Cloudflare has no gateway {gateway!r} in account {account}",
                 f"create it in the dashboard, or {setup} --account-id ID --gateway SLUG",
@@ -169,7 +176,7 @@ def build(
             f"{WORKERS_OBSERVABILITY} (analytics: {said})"
         )
         return empty
-    again = profile_facts.command_for(profile, "usage")
+    again = profile_names.command_for(profile, "usage")
     if answered.status in (read.FORBIDDEN, read.INVALID):
         fix = credentials.set_command(profile, Secret.CLOUDFLARE)
         raise TokenInvalid(
@@ -184,7 +191,7 @@ def build(
 
 
 def run(options: UsageOptions) -> int:
-    profile = profile_facts.resolve_name(options.profile)
+    profile = profile_names.resolve_name(options.profile)
     by = Group(options.by)
     start = parse_since(options.since, datetime.now(UTC))
     coordinates = _coordinates(profile)
@@ -196,10 +203,10 @@ def run(options: UsageOptions) -> int:
     if options.as_json:
         document = to_json(report, profile=profile, account=account, gateway=gateway)
         print(json.dumps(document, indent=2))
-        return int(ExitStatus.OK)
+        return ExitStatus.OK
     print(f"gateway {gateway!r} of account {account}, {iso(report.start)} to {iso(report.end)}")
     if report.groups:
         print(render_table(report))
     for note in report.notes:
         print(f"note: {note}")
-    return int(ExitStatus.OK)
+    return ExitStatus.OK

@@ -146,7 +146,7 @@ def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
     )
     facts = profile_rules.current_facts("cloudflare-aig")
     assert isinstance(facts, profile_facts.ProfileFacts)
-    assert [e.variable for e in facts.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
+    assert [e.variable for e in facts.layout.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
 
 
 def test_profile_option_and_variable(home, monkeypatch) -> None:
@@ -337,3 +337,21 @@ def test_what_setup_cannot_fix_is_said_not_claimed(home, monkeypatch) -> None:
         setup(account_id=ACCOUNT, no_token=True, yes=True)
     assert "config.toml" in (raised.value.fix or "")
     assert not home.profile().exists()
+
+
+def test_setup_keeps_the_variable_names_a_profile_already_uses(home) -> None:
+    custom = profiles.CURRENT.replace(
+        'env_key = "CLOUDFLARE_API_KEY"',
+        'env_key = "MY_CF"\nenv_http_headers = { CF-AIG-Authorization = "MY_HEADER" }',
+    ).replace('exclude = ["CLOUDFLARE_API_KEY"]', 'exclude = ["MY_CF", "MY_HEADER"]')
+    profiles.write(home.profile(), custom)
+    assert setup(model="gpt-6", no_token=True) == 0
+    text = home.profile().read_text()
+    assert text == custom.replace('"gpt-5.5"', '"gpt-6"').replace(
+        '"MY_HEADER"]', '"MY_HEADER", "CLOUDFLARE_API_KEY"]'
+    )
+    # A name for another secret is not carried over: MY_CF holds a Cloudflare token.
+    assert setup(billing="own-key", authenticated_gateway=True, no_token=True) == 0
+    provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_key"] == "OPENAI_API_KEY"
+    assert provider["env_http_headers"] == {"CF-AIG-Authorization": "MY_HEADER"}

@@ -1,0 +1,298 @@
+"""The auth layout: how a profile's billing, auth mode and gateway authentication become
+secrets, exported variables, hidden variables and headers.
+
+The one model every part asks: setup builds a layout from the user's choices and
+writes its provider keys, the profile rules read one back from a provider table,
+the launch caches it and exports what it says, doctor and the self-test compare
+what the gateway receives with what it says. A new layout is a change here.
+
+Standard library only and cheap to import: a warm launch reads a cached layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from codex_cf.constants import (
+    BEARER_PREFIX,
+    GATEWAY_AUTH_HEADER,
+    GATEWAY_AUTH_VARIABLE,
+    SECRET_VARIABLE,
+    AuthMode,
+    Billing,
+    Secret,
+)
+from codex_cf.errors import UsageError
+from codex_cf.profile_names import read_auth_command_args
+
+AUTH_COMMAND_TIMEOUT_MS = 15000
+"""Codex waits this long for `codex-cf token print`: the bounded keyring calls plus
+interpreter start-up on a loaded machine."""
+CODEX_AUTH_TIMEOUT_DEFAULT_MS = 5000
+"""What Codex waits when an auth table sets no timeout_ms (one written by hand)."""
+
+# What the Authorization header carries in each billing layout (byok sends none:
+# the provider key is stored in Cloudflare).
+_AUTHORIZATION_SECRET = {
+    Billing.UNIFIED: Secret.CLOUDFLARE,
+    Billing.OWN_KEY: Secret.OPENAI,
+}
+
+
+class Export(NamedTuple):
+    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front."""
+
+    variable: str
+    secret: Secret
+    prefix: str = ""
+
+
+def valid_variable_name(name: object) -> bool:
+    """What Codex and a POSIX shell take as a variable name: [A-Za-z_][A-Za-z0-9_]*."""
+    return (
+        isinstance(name, str)
+        and name.isascii()
+        and name.isidentifier()
+        and all(c.isalnum() or c == "_" for c in name)
+    )
+
+
+def secret_for_env_key(env_key: str) -> Secret:
+    """The Authorization secret an env_key carries: OPENAI_API_KEY is an OpenAI key."""
+    return Secret.OPENAI if env_key == SECRET_VARIABLE[Secret.OPENAI] else Secret.CLOUDFLARE
+
+
+class Layout(NamedTuple):
+    """One profile's way of authenticating; the variable names default to the usual ones."""
+
+    billing: Billing = Billing.UNIFIED
+    auth_mode: AuthMode = AuthMode.ENV
+    authenticated_gateway: bool = False
+    authorization_variable: str | None = None  # env mode's env_key; None: the usual one
+    gateway_variable: str = GATEWAY_AUTH_VARIABLE
+
+    @classmethod
+    def chosen(
+        cls,
+        billing: Billing,
+        auth_mode: AuthMode | None,
+        authenticated_gateway: bool | None,
+        previous: Layout | None = None,
+    ) -> Layout:
+        """A layout from setup's choices; a combination that cannot work is a usage error.
+
+        What the user left open (None) follows the previous layout where it still fits:
+        its auth mode, and its gateway authentication when the billing is the same.
+        """
+        if billing is Billing.BYOK:
+            if authenticated_gateway is False:
+                raise UsageError(
+                    "keys stored in Cloudflare (byok) need an authenticated gateway",
+                    "drop --open-gateway, and turn on Authenticated Gateway in the dashboard",
+                )
+            if auth_mode is AuthMode.COMMAND:
+                raise UsageError(
+                    "byok sends only the cf-aig-authorization header, which Codex reads from "
+                    "the environment, so command auth has nothing to hand over",
+                    "codex-cf setup --billing byok --auth env",
+                )
+            return cls(billing, AuthMode.ENV, True)
+        if auth_mode is None:
+            auth_mode = previous.auth_mode if previous is not None else AuthMode.ENV
+        if authenticated_gateway is None:
+            authenticated_gateway = (
+                previous is not None
+                and previous.billing is billing
+                and previous.authenticated_gateway
+            )
+        return cls(billing, auth_mode, authenticated_gateway)
+
+    def keeping_names_of(self, existing: Layout | None) -> Layout:
+        """This layout with the variable names an existing profile already uses for the
+        same secrets, so setup changes only what the user's choice changes."""
+        if existing is None:
+            return self
+        kept = self
+        if (
+            existing.authorization_variable is not None
+            and existing.authorization is self.authorization
+        ):
+            kept = kept._replace(authorization_variable=existing.authorization_variable)
+        if existing.sends_gateway_header:
+            kept = kept._replace(gateway_variable=existing.gateway_variable)
+        return kept
+
+    @property
+    def authorization(self) -> Secret | None:
+        """The secret the Authorization header carries, if any."""
+        return _AUTHORIZATION_SECRET.get(self.billing)
+
+    @property
+    def sends_gateway_header(self) -> bool:
+        return self.billing is Billing.BYOK or self.authenticated_gateway
+
+    @property
+    def env_key(self) -> str | None:
+        """The provider's env_key: env mode's Authorization variable, else none."""
+        secret = self.authorization
+        if secret is None or self.auth_mode is not AuthMode.ENV:
+            return None
+        return self.authorization_variable or SECRET_VARIABLE[secret]
+
+    @property
+    def command_secret(self) -> Secret | None:
+        """Command mode: the secret Codex asks codex-cf for."""
+        return self.authorization if self.auth_mode is AuthMode.COMMAND else None
+
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        """The keyring items this layout needs, the Cloudflare token first."""
+        needed = []
+        if self.authorization is Secret.CLOUDFLARE or self.sends_gateway_header:
+            needed.append(Secret.CLOUDFLARE)
+        if self.authorization is Secret.OPENAI:
+            needed.append(Secret.OPENAI)
+        return tuple(needed)
+
+    @property
+    def exports(self) -> tuple[Export, ...]:
+        """The variables codex-cf sets for Codex alone at each launch."""
+        found = []
+        env_key = self.env_key
+        if env_key is not None and self.authorization is not None:
+            found.append(Export(env_key, self.authorization))
+        if self.sends_gateway_header:
+            found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
+        return tuple(found)
+
+    @property
+    def hidden_variables(self) -> tuple[str, ...]:
+        """What the agent's commands must not see: every exported variable, and each needed
+        secret's usual variable, which users following Cloudflare's page export in their
+        own shell whatever the mode."""
+        names = [e.variable for e in self.exports]
+        for secret in (self.authorization, *self.secrets):  # Authorization's first
+            if secret is not None and SECRET_VARIABLE[secret] not in names:
+                names.append(SECRET_VARIABLE[secret])
+        return tuple(names)
+
+    def headers(self, values: Mapping[Secret, str]) -> dict[str, str]:
+        """The credential headers the gateway receives, given each secret's value."""
+        sent = {}
+        secret = self.authorization
+        if secret is not None and secret in values:
+            sent["authorization"] = BEARER_PREFIX + values[secret]
+        if self.sends_gateway_header and Secret.CLOUDFLARE in values:
+            sent[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
+        return sent
+
+    def describe(self) -> str:
+        """One phrase for doctor and setup."""
+        gateway = ", authenticated gateway" if self.authenticated_gateway else ""
+        if self.billing is Billing.BYOK:
+            gateway = ""
+        return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "billing": self.billing.value,
+            "auth_mode": self.auth_mode.value,
+            "authenticated_gateway": self.authenticated_gateway,
+            "authorization_variable": self.authorization_variable,
+            "gateway_variable": self.gateway_variable,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Layout:
+        """Raises KeyError, TypeError or ValueError on an entry of another shape."""
+        layout = cls(
+            Billing(data["billing"]),
+            AuthMode(data["auth_mode"]),
+            bool(data["authenticated_gateway"]),
+            data["authorization_variable"],
+            data["gateway_variable"],
+        )
+        if not valid_variable_name(layout.gateway_variable) or not (
+            layout.authorization_variable is None
+            or valid_variable_name(layout.authorization_variable)
+        ):
+            raise ValueError("a variable name in the cached layout is not valid")
+        return layout
+
+
+class ProviderReading(NamedTuple):
+    """A provider table read back, leniently: setup reads broken ones too."""
+
+    layout: Layout | None  # None when the provider says too little to tell
+    auth_command: str | None
+    problems: tuple[str, ...]
+
+
+def _table(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
+    """The layout a [model_providers.*] table describes, and what is wrong with it.
+
+    `auth.command` is returned as written; whether it is an installed codex-cf is
+    for the caller, which knows how to recognise one.
+    """
+    env_key = provider.get("env_key")
+    auth = provider.get("auth")
+    headers = _table(provider.get("env_http_headers"))
+    gateway_variable = next(
+        (
+            v
+            for h, v in headers.items()
+            if str(h).lower() == GATEWAY_AUTH_HEADER and isinstance(v, str)
+        ),
+        None,
+    )
+    problems: list[str] = []
+    authorization: Secret | None = None
+    auth_command: str | None = None
+    authorization_variable: str | None = None
+    if env_key is not None:
+        if valid_variable_name(env_key):
+            authorization_variable = env_key
+        else:
+            problems.append(f"env_key {env_key!r} is not a valid variable name")
+    if auth is not None:
+        mode = AuthMode.COMMAND
+        auth_table = _table(auth)
+        if env_key is not None:
+            problems.append("the provider has both env_key and auth (Codex refuses to start)")
+        command = auth_table.get("command")
+        auth_command = command if isinstance(command, str) else None
+        asked = read_auth_command_args(auth_table.get("args"))
+        authorization = asked[0] if asked else None
+        if asked is None or asked[1] != profile:
+            problems.append(f"auth.args do not run `token print --profile {profile}`")
+        authorization_variable = None
+    else:
+        mode = AuthMode.ENV
+        if authorization_variable is not None:
+            authorization = secret_for_env_key(authorization_variable)
+    if gateway_variable is not None and not valid_variable_name(gateway_variable):
+        problems.append(f"env_http_headers names {gateway_variable!r}, not a valid variable name")
+        gateway_variable = None
+    if authorization is None and gateway_variable is None:
+        if not problems:
+            problems.append("the provider sends no token: no env_key, auth table or gateway header")
+        return ProviderReading(None, auth_command, tuple(problems))
+    if authorization is Secret.OPENAI:
+        billing = Billing.OWN_KEY
+    elif authorization is None:
+        billing = Billing.BYOK
+    else:
+        billing = Billing.UNIFIED
+    layout = Layout(
+        billing,
+        mode,
+        gateway_variable is not None,
+        authorization_variable if mode is AuthMode.ENV else None,
+        gateway_variable or GATEWAY_AUTH_VARIABLE,
+    )
+    return ProviderReading(layout, auth_command, tuple(problems))

@@ -1,0 +1,194 @@
+"""The layout model: every question about secrets, variables and headers, both ways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codex_cf.constants import AuthMode, Billing, Secret
+from codex_cf.errors import UsageError
+from codex_cf.layout import Export, Layout, read_provider, valid_variable_name
+from codex_cf.profile_names import auth_command_args, read_auth_command_args
+
+CF = "CLOUDFLARE_API_KEY"
+OPENAI = "OPENAI_API_KEY"
+HEADER = "CF_AIG_AUTHORIZATION"
+
+# Every layout setup can build, with what it must answer.
+CASES = [
+    # billing, mode, authenticated, secrets, exports, hidden
+    (
+        Billing.UNIFIED,
+        AuthMode.ENV,
+        False,
+        (Secret.CLOUDFLARE,),
+        ((CF, Secret.CLOUDFLARE, ""),),
+        (CF,),
+    ),
+    (Billing.UNIFIED, AuthMode.COMMAND, False, (Secret.CLOUDFLARE,), (), (CF,)),
+    (
+        Billing.UNIFIED,
+        AuthMode.ENV,
+        True,
+        (Secret.CLOUDFLARE,),
+        ((CF, Secret.CLOUDFLARE, ""), (HEADER, Secret.CLOUDFLARE, "Bearer ")),
+        (CF, HEADER),
+    ),
+    (
+        Billing.BYOK,
+        AuthMode.ENV,
+        None,
+        (Secret.CLOUDFLARE,),
+        ((HEADER, Secret.CLOUDFLARE, "Bearer "),),
+        (HEADER, CF),
+    ),
+    (
+        Billing.OWN_KEY,
+        AuthMode.ENV,
+        False,
+        (Secret.OPENAI,),
+        ((OPENAI, Secret.OPENAI, ""),),
+        (OPENAI,),
+    ),
+    (Billing.OWN_KEY, AuthMode.COMMAND, False, (Secret.OPENAI,), (), (OPENAI,)),
+    (
+        Billing.OWN_KEY,
+        AuthMode.ENV,
+        True,
+        (Secret.CLOUDFLARE, Secret.OPENAI),
+        ((OPENAI, Secret.OPENAI, ""), (HEADER, Secret.CLOUDFLARE, "Bearer ")),
+        (OPENAI, HEADER, CF),
+    ),
+    (
+        Billing.OWN_KEY,
+        AuthMode.COMMAND,
+        True,
+        (Secret.CLOUDFLARE, Secret.OPENAI),
+        ((HEADER, Secret.CLOUDFLARE, "Bearer "),),
+        # The Authorization secret's usual variable first: the order setup writes.
+        (HEADER, OPENAI, CF),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
+)
+def test_each_layout_answers_every_question(billing, mode, authenticated, secrets, exports, hidden):
+    layout = Layout.chosen(billing, mode, authenticated)
+    assert layout.secrets == secrets
+    assert layout.exports == tuple(Export(*e) for e in exports)
+    assert layout.hidden_variables == hidden
+    # Every exported variable is hidden from the agent's commands.
+    assert {e.variable for e in layout.exports} <= set(layout.hidden_variables)
+
+
+@pytest.mark.parametrize(
+    ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
+)
+def test_a_written_provider_reads_back_as_the_same_layout(
+    billing, mode, authenticated, secrets, exports, hidden
+):
+    layout = Layout.chosen(billing, mode, authenticated)
+    provider: dict[str, object] = {}
+    if layout.env_key:
+        provider["env_key"] = layout.env_key
+    if layout.command_secret is not None:
+        provider["auth"] = {
+            "command": "/usr/bin/codex-cf",
+            "args": auth_command_args("work", layout.command_secret),
+        }
+    if layout.sends_gateway_header:
+        provider["env_http_headers"] = {"cf-aig-authorization": layout.gateway_variable}
+    reading = read_provider(provider, "work")
+    assert reading.problems == ()
+    assert reading.layout is not None
+    assert reading.layout.secrets == layout.secrets
+    assert reading.layout.exports == layout.exports
+    assert reading.layout.hidden_variables == layout.hidden_variables
+    assert reading.layout.billing is layout.billing
+    assert reading.layout.auth_mode is layout.auth_mode
+
+
+def test_headers_are_what_the_gateway_receives():
+    values = {Secret.CLOUDFLARE: "cf-fake", Secret.OPENAI: "sk-fake"}
+    own_key = Layout.chosen(Billing.OWN_KEY, AuthMode.ENV, True)
+    assert own_key.headers(values) == {
+        "authorization": "Bearer sk-fake",
+        "cf-aig-authorization": "Bearer cf-fake",
+    }
+    assert Layout.chosen(Billing.BYOK, AuthMode.ENV, None).headers(values) == {
+        "cf-aig-authorization": "Bearer cf-fake"
+    }
+    assert Layout().headers(values) == {"authorization": "Bearer cf-fake"}
+    assert Layout().headers({}) == {}
+
+
+def test_impossible_combinations_are_usage_errors():
+    with pytest.raises(UsageError, match="authenticated gateway"):
+        Layout.chosen(Billing.BYOK, AuthMode.ENV, False)
+    with pytest.raises(UsageError, match="command auth has nothing to hand over"):
+        Layout.chosen(Billing.BYOK, AuthMode.COMMAND, None)
+
+
+def test_setup_keeps_the_variable_names_a_profile_already_uses():
+    existing = read_provider(
+        {"env_key": "MY_CF", "env_http_headers": {"CF-AIG-Authorization": "MY_HEADER"}}, "p"
+    ).layout
+    assert existing is not None
+    chosen = Layout.chosen(Billing.UNIFIED, AuthMode.ENV, True).keeping_names_of(existing)
+    assert chosen.env_key == "MY_CF"
+    assert [e.variable for e in chosen.exports] == ["MY_CF", "MY_HEADER"]
+    # The hidden list still names the usual variable, which users export by habit.
+    assert chosen.hidden_variables == ("MY_CF", "MY_HEADER", CF)
+    # A name for another secret is not carried over: OPENAI_API_KEY is not a Cloudflare token.
+    own = read_provider({"env_key": OPENAI}, "p").layout
+    assert Layout.chosen(Billing.UNIFIED, AuthMode.ENV, False).keeping_names_of(own).env_key == CF
+
+
+@pytest.mark.parametrize(
+    ("provider", "problem"),
+    [
+        ({}, "sends no token"),
+        ({"env_key": "1BAD"}, "not a valid variable name"),
+        ({"env_key": CF, "auth": {"command": "/x", "args": []}}, "both env_key and auth"),
+        (
+            {"auth": {"command": "/x", "args": ["token", "print", "--profile", "other"]}},
+            "--profile p",
+        ),
+        ({"env_key": CF, "env_http_headers": {"cf-aig-authorization": "a b"}}, "not a valid"),
+    ],
+)
+def test_a_broken_provider_says_what_is_wrong(provider, problem):
+    reading = read_provider(provider, "p")
+    assert any(problem in p for p in reading.problems), reading.problems
+
+
+def test_the_cached_form_round_trips_and_refuses_another_shape():
+    layout = Layout.chosen(Billing.OWN_KEY, AuthMode.COMMAND, True)
+    assert Layout.from_json(json.loads(json.dumps(layout.to_json()))) == layout
+    bad = dict(layout.to_json(), gateway_variable="$(rm -rf ~)")
+    with pytest.raises(ValueError, match="not valid"):
+        Layout.from_json(bad)
+    with pytest.raises(KeyError):
+        Layout.from_json({"billing": "unified"})
+
+
+def test_auth_command_args_read_back():
+    for secret in Secret:
+        assert read_auth_command_args(auth_command_args("p", secret)) == (secret, "p")
+    assert read_auth_command_args(["token", "print", "--verbose"]) is None
+    assert read_auth_command_args(["token", "print", "--which", "nope"]) is None
+
+
+@given(st.text(max_size=12))
+def test_variable_names_are_what_a_shell_accepts(name):
+    expected = (
+        bool(name)
+        and (name[0].isascii() and (name[0].isalpha() or name[0] == "_"))
+        and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
+    )
+    assert valid_variable_name(name) is expected
