@@ -29,9 +29,7 @@ def _setup(gateway: FakeGateway, *options: str) -> None:
 def _launch(gateway: FakeGateway, cwd: Path, *args: str) -> list[RecordedRequest]:
     """One `codex-cf exec`; the requests it sent."""
     before = len(gateway.responses_requests())
-    done = run_codex_cf(
-        *args, "exec", "--skip-git-repo-check", "run it", cwd=str(cwd), timeout=180
-    )
+    done = run_codex_cf(*args, "exec", "--skip-git-repo-check", "run it", cwd=str(cwd), timeout=180)
     assert done.returncode == 0, done.stderr
     sent = gateway.responses_requests()[before:]
     assert sent, "no request reached the gateway"
@@ -55,7 +53,8 @@ def _agent_saw_no_tags(gateway: FakeGateway, launch_id: str) -> None:
     outputs = "\n".join(gateway.tool_outputs)
     assert "agent-looked" in outputs, "the agent's command did not run"
     assert launch_id not in outputs
-    assert HEADER not in outputs and '"launch"' not in outputs
+    assert HEADER not in outputs
+    assert '"launch"' not in outputs
 
 
 def test_two_launches_two_ids_each_constant_project_from_the_repository(
@@ -84,9 +83,7 @@ def test_two_launches_two_ids_each_constant_project_from_the_repository(
     assert recorded.launch_id == third[metadata.LAUNCH]
 
 
-def test_command_mode_tags_too_and_no_metadata_sends_no_header(
-    codex, token, home, project
-) -> None:
+def test_command_mode_tags_too_and_no_metadata_sends_no_header(codex, token, home, project) -> None:
     with FakeGateway(profiles.ACCOUNT, "tags", AGENT_COMMAND) as gateway:
         _setup(gateway, "--auth", "command")
         tags = _one_tag_per_launch(_launch(gateway, project))

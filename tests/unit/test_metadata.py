@@ -67,7 +67,8 @@ def test_the_tags_follow_codexs_cd_and_fit_cloudflares_rules(tmp_path, monkeypat
     assert len(tags) <= metadata.MAX_KEYS
     assert not any(k.startswith(metadata.RESERVED_PREFIX) for k in tags)
     assert all(isinstance(v, str) for v in tags.values())  # flat
-    assert ", " not in value and ": " not in value  # compact
+    assert ", " not in value
+    assert ": " not in value
     # Without -C: the folder codex-cf (and so Codex) starts in.
     monkeypatch.chdir(project)
     assert json.loads(metadata.tags(launch, "work", None, HOST_ENV))[metadata.PROJECT] == "webshop"
