@@ -106,6 +106,18 @@ def remember_launch(profile: str, launch: Launch, environ: Mapping[str, str] | N
     launch_cache.store(launch_cache.LAST_LAUNCHES, entries, environ)
 
 
+def restore_launch(
+    profile: str, previous: Launch | None, environ: Mapping[str, str] | None = None
+) -> None:
+    """Put back the record a launch that reached no gateway (the self-test's) replaced."""
+    if previous is not None:
+        remember_launch(profile, previous, environ)
+        return
+    entries = launch_cache.load(launch_cache.LAST_LAUNCHES, environ)
+    if entries.pop(profile, None) is not None:
+        launch_cache.store(launch_cache.LAST_LAUNCHES, entries, environ)
+
+
 def last_launch(profile: str, environ: Mapping[str, str] | None = None) -> Launch | None:
     """The profile's most recent tagged launch, or None when none was recorded."""
     entry: Any = launch_cache.load(launch_cache.LAST_LAUNCHES, environ).get(profile)
