@@ -42,6 +42,7 @@ def _one_tag_per_launch(sent: list[RecordedRequest]) -> dict[str, str]:
     assert [len(r.header_values(HEADER)) for r in sent] == [1] * len(sent)
     assert len(values) == 1, "the tags changed within one launch"
     (value,) = values
+    assert value.isascii()
     tags = json.loads(value)
     assert value == json.dumps(tags, separators=(",", ":"))  # sent verbatim
     assert len(tags) <= metadata.MAX_KEYS
@@ -64,7 +65,7 @@ def test_two_launches_two_ids_each_constant_project_from_the_repository(
     (webshop / ".git").mkdir(parents=True)
     inside = webshop / "src" / "api"
     inside.mkdir(parents=True)
-    elsewhere = tmp_path / "elsewhere"
+    elsewhere = tmp_path / "café"  # sent as a \u escape: the header stays ASCII
     elsewhere.mkdir()
     with FakeGateway(profiles.ACCOUNT, "tags", AGENT_COMMAND) as gateway:
         _setup(gateway)
@@ -75,7 +76,7 @@ def test_two_launches_two_ids_each_constant_project_from_the_repository(
         third = _one_tag_per_launch(_launch(gateway, elsewhere))
     assert first[metadata.LAUNCH] != second[metadata.LAUNCH] != third[metadata.LAUNCH]
     assert first[metadata.PROJECT] == second[metadata.PROJECT] == "webshop"
-    assert third[metadata.PROJECT] == "elsewhere"
+    assert third[metadata.PROJECT] == "café"
     assert first[metadata.PROFILE] == "cloudflare-aig"
     assert first[metadata.HOST] == os.uname().nodename.split(".")[0]
     recorded = metadata.last_launch("cloudflare-aig")
