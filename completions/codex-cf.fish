@@ -113,6 +113,8 @@ complete -c codex-cf -n '__codex_cf_in setup' -l auth -x -a 'env command' -d 'Ho
 complete -c codex-cf -n '__codex_cf_in setup' -l billing -x -a 'unified byok own-key' -d 'Who pays for the requests'
 complete -c codex-cf -n '__codex_cf_in setup' -l authenticated-gateway -d 'The gateway requires cf-aig-authorization'
 complete -c codex-cf -n '__codex_cf_in setup' -l open-gateway -d 'The gateway is open'
+complete -c codex-cf -n '__codex_cf_in setup' -l metadata -d 'Tag requests with launch, project, profile, host'
+complete -c codex-cf -n '__codex_cf_in setup' -l no-metadata -d 'Send no request tags'
 complete -c codex-cf -n '__codex_cf_in setup' -l token-stdin -d 'Read the Cloudflare token from standard input'
 complete -c codex-cf -n '__codex_cf_in setup' -l no-token -d 'Do not ask for or store a token'
 complete -c codex-cf -n '__codex_cf_in setup' -s y -l yes -d 'Ask nothing; fail naming what is missing'

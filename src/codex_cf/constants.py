@@ -40,6 +40,9 @@ WIRE_API = "responses"
 # variable's value verbatim, so that variable holds "Bearer <token>".
 GATEWAY_AUTH_HEADER = "cf-aig-authorization"
 BEARER_PREFIX = "Bearer "
+# Header the gateway groups logs, analytics and spend limits by: a JSON object of
+# request tags, which codex-cf computes per launch into METADATA_VARIABLE.
+METADATA_HEADER = "cf-aig-metadata"
 
 
 class Secret(enum.StrEnum):
@@ -55,6 +58,7 @@ SECRET_VARIABLE = {
     Secret.OPENAI: "OPENAI_API_KEY",
 }
 GATEWAY_AUTH_VARIABLE = "CF_AIG_AUTHORIZATION"
+METADATA_VARIABLE = "CF_AIG_METADATA"
 SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
 
 

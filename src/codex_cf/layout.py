@@ -18,6 +18,8 @@ from codex_cf.constants import (
     BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     GATEWAY_AUTH_VARIABLE,
+    METADATA_HEADER,
+    METADATA_VARIABLE,
     SECRET_VARIABLE,
     AuthMode,
     Billing,
@@ -41,10 +43,11 @@ _AUTHORIZATION_SECRET = {
 
 
 class Export(NamedTuple):
-    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front."""
+    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front, or
+    (no secret) the launch's request tags, computed afresh at each launch."""
 
     variable: str
-    secret: Secret
+    secret: Secret | None
     prefix: str = ""
 
 
@@ -71,6 +74,7 @@ class Layout(NamedTuple):
     authenticated_gateway: bool = False
     authorization_variable: str | None = None  # env mode's env_key; None: the usual one
     gateway_variable: str = GATEWAY_AUTH_VARIABLE
+    metadata: bool = False  # requests tagged with cf-aig-metadata (setup's default: on)
 
     @classmethod
     def chosen(
@@ -79,12 +83,16 @@ class Layout(NamedTuple):
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         previous: Layout | None = None,
+        metadata: bool | None = None,
     ) -> Layout:
         """A layout from setup's choices; a combination that cannot work is a usage error.
 
         What the user left open (None) follows the previous layout where it still fits:
-        its auth mode, and its gateway authentication when the billing is the same.
+        its auth mode, its tagging, and its gateway authentication when the billing is
+        the same. A new profile tags its requests.
         """
+        if metadata is None:
+            metadata = previous.metadata if previous is not None else True
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
                 raise UsageError(
@@ -97,7 +105,7 @@ class Layout(NamedTuple):
                     "the environment, so command auth has nothing to hand over",
                     "codex-cf setup --billing byok --auth env",
                 )
-            return cls(billing, AuthMode.ENV, True)
+            return cls(billing, AuthMode.ENV, True, metadata=metadata)
         if auth_mode is None:
             auth_mode = previous.auth_mode if previous is not None else AuthMode.ENV
         if authenticated_gateway is None:
@@ -106,7 +114,7 @@ class Layout(NamedTuple):
                 and previous.billing is billing
                 and previous.authenticated_gateway
             )
-        return cls(billing, auth_mode, authenticated_gateway)
+        return cls(billing, auth_mode, authenticated_gateway, metadata=metadata)
 
     def keeping_names_of(self, existing: Layout | None) -> Layout:
         """This layout with the variable names an existing profile already uses for the
@@ -164,18 +172,28 @@ class Layout(NamedTuple):
             found.append(Export(env_key, self.authorization))
         if self.sends_gateway_header:
             found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
+        if self.metadata:  # no secret: exported in command mode too
+            found.append(Export(METADATA_VARIABLE, None))
         return tuple(found)
 
     @property
-    def hidden_variables(self) -> tuple[str, ...]:
-        """What the agent's commands must not see: every exported variable, and each needed
-        secret's usual variable, which users following Cloudflare's page export in their
-        own shell whatever the mode."""
-        names = [e.variable for e in self.exports]
+    def secret_variables(self) -> tuple[str, ...]:
+        """What the agent's commands must not see: every variable exported with a secret,
+        and each needed secret's usual variable, which users following Cloudflare's page
+        export in their own shell whatever the mode."""
+        names = [e.variable for e in self.exports if e.secret is not None]
         for secret in (self.authorization, *self.secrets):  # Authorization's first
             if secret is not None and SECRET_VARIABLE[secret] not in names:
                 names.append(SECRET_VARIABLE[secret])
         return tuple(names)
+
+    @property
+    def hidden_variables(self) -> tuple[str, ...]:
+        """What setup keeps from the agent's commands: the secret variables, and the
+        request tags too. Those hold no secret, but they name this launch: a Codex the
+        agent starts is another session and must not send requests under its id."""
+        tags = (METADATA_VARIABLE,) if self.metadata else ()
+        return (*self.secret_variables, *tags)
 
     def headers(self, values: Mapping[Secret, str]) -> dict[str, str]:
         """The credential headers the gateway receives, given each secret's value."""
@@ -192,7 +210,8 @@ class Layout(NamedTuple):
         gateway = ", authenticated gateway" if self.authenticated_gateway else ""
         if self.billing is Billing.BYOK:
             gateway = ""
-        return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}"
+        tagged = ", requests tagged" if self.metadata else ""
+        return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}{tagged}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -201,6 +220,7 @@ class Layout(NamedTuple):
             "authenticated_gateway": self.authenticated_gateway,
             "authorization_variable": self.authorization_variable,
             "gateway_variable": self.gateway_variable,
+            "metadata": self.metadata,
         }
 
     @classmethod
@@ -212,6 +232,7 @@ class Layout(NamedTuple):
             bool(data["authenticated_gateway"]),
             data["authorization_variable"],
             data["gateway_variable"],
+            data["metadata"] is True,
         )
         if not valid_variable_name(layout.gateway_variable) or not (
             layout.authorization_variable is None
@@ -233,6 +254,14 @@ def _table(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _header_variable(headers: Mapping[str, Any], header: str) -> str | None:
+    """The variable env_http_headers names for a header, whatever the header's case."""
+    return next(
+        (v for h, v in headers.items() if str(h).lower() == header and isinstance(v, str)),
+        None,
+    )
+
+
 def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     """The layout a [model_providers.*] table describes, and what is wrong with it.
 
@@ -242,14 +271,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     env_key = provider.get("env_key")
     auth = provider.get("auth")
     headers = _table(provider.get("env_http_headers"))
-    gateway_variable = next(
-        (
-            v
-            for h, v in headers.items()
-            if str(h).lower() == GATEWAY_AUTH_HEADER and isinstance(v, str)
-        ),
-        None,
-    )
+    gateway_variable = _header_variable(headers, GATEWAY_AUTH_HEADER)
     problems: list[str] = []
     authorization: Secret | None = None
     auth_command: str | None = None
@@ -294,5 +316,6 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         gateway_variable is not None,
         authorization_variable if mode is AuthMode.ENV else None,
         gateway_variable or GATEWAY_AUTH_VARIABLE,
+        _header_variable(headers, METADATA_HEADER) == METADATA_VARIABLE,
     )
     return ProviderReading(layout, auth_command, tuple(problems))

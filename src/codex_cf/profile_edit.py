@@ -2,7 +2,8 @@
 
 Pure functions over tomlkit documents. They write what the layout model says
 and change only the keys codex-cf owns (model, reasoning effort, the provider's
-base_url, wire_api and auth keys, the exclude list); tomlkit keeps every other byte.
+base_url, wire_api, auth keys and cf-aig headers, the exclude list); tomlkit keeps
+every other byte.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from codex_cf.constants import (
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
+    METADATA_HEADER,
+    METADATA_VARIABLE,
     PROVIDER_ID,
     PROVIDER_NAME,
     WIRE_API,
@@ -113,14 +116,18 @@ def _apply_authorization(provider: Mapping, desired: Desired) -> None:
         auth.add(tomlkit.nl())  # type: ignore[attr-defined]  # a blank line before the next table
 
 
-def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
-    """Set or remove the cf-aig-authorization header, keeping the spelling of its name."""
+def _apply_header(
+    provider: Mapping, header: str, variable: str | None, owned: str | None = None
+) -> None:
+    """Set a header's variable in env_http_headers, or remove the header (variable None),
+    keeping the spelling of its name. With `owned`, only a header naming that variable
+    is removed: one naming another variable is the user's own."""
     headers = provider.get("env_http_headers")
     ours = None
     if _mapping(headers):
-        ours = next((h for h in headers if str(h).lower() == GATEWAY_AUTH_HEADER), None)
-    if not layout.sends_gateway_header:
-        if ours is not None and _mapping(headers):
+        ours = next((h for h in headers if str(h).lower() == header), None)
+    if variable is None:
+        if ours is not None and _mapping(headers) and owned in (None, headers[ours]):
             del headers[ours]
             if not headers:
                 del provider["env_http_headers"]
@@ -133,7 +140,7 @@ def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
             "the provider's env_http_headers is not a table; codex-cf will not guess",
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
-    _set(headers, ours or GATEWAY_AUTH_HEADER, layout.gateway_variable)
+    _set(headers, ours or header, variable)
 
 
 def _exclude(document: TOMLDocument, variables: tuple[str, ...]) -> None:
@@ -183,7 +190,11 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _set(provider, "base_url", desired.base_url)
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
-    _apply_gateway_header(provider, desired.layout)
+    layout = desired.layout
+    gateway_variable = layout.gateway_variable if layout.sends_gateway_header else None
+    _apply_header(provider, GATEWAY_AUTH_HEADER, gateway_variable)
+    tags_variable = METADATA_VARIABLE if layout.metadata else None
+    _apply_header(provider, METADATA_HEADER, tags_variable, owned=METADATA_VARIABLE)
     _exclude(document, desired.layout.hidden_variables)
 
 

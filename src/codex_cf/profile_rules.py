@@ -92,7 +92,9 @@ def _credentials(
         return [verdict("profile.auth", False, "; ".join(problems), auth_fix)], None, ()
     layout = reading.layout
     facts = ProfileFacts(layout, reading.auth_command)
-    return [verdict("profile.auth", True, layout.describe())], facts, layout.hidden_variables
+    # The tags' variable is hidden too where setup wrote it, but holds no secret: a
+    # profile without it in the exclude list is still current.
+    return [verdict("profile.auth", True, layout.describe())], facts, layout.secret_variables
 
 
 def chat_providers(document: Mapping[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex_cf.constants import AuthMode, Billing, Secret
+from codex_cf.constants import METADATA_VARIABLE, AuthMode, Billing, Secret
 from codex_cf.errors import UsageError
 from codex_cf.layout import Export, Layout, read_provider, valid_variable_name
 from codex_cf.profile_names import auth_command_args, read_auth_command_args
@@ -74,25 +74,43 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("tagged", [False, True])
 @pytest.mark.parametrize(
     ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
 )
-def test_each_layout_answers_every_question(billing, mode, authenticated, secrets, exports, hidden):
-    layout = Layout.chosen(billing, mode, authenticated)
+def test_each_layout_answers_every_question(
+    billing, mode, authenticated, secrets, exports, hidden, tagged
+):
+    layout = Layout.chosen(billing, mode, authenticated, metadata=tagged)
     assert layout.secrets == secrets
-    assert layout.exports == tuple(Export(*e) for e in exports)
-    assert layout.hidden_variables == hidden
+    # The request tags are one more export in both auth modes, with no secret in it.
+    tag_export = ((METADATA_VARIABLE, None, ""),) if tagged else ()
+    assert layout.exports == tuple(Export(*e) for e in (*exports, *tag_export))
+    assert layout.secret_variables == hidden
+    assert layout.hidden_variables == (*hidden, *[METADATA_VARIABLE] * tagged)
     # Every exported variable is hidden from the agent's commands.
     assert {e.variable for e in layout.exports} <= set(layout.hidden_variables)
+    assert ("requests tagged" in layout.describe()) is tagged
 
 
+def test_a_new_profile_is_tagged_and_a_changed_one_keeps_its_choice():
+    assert Layout.chosen(Billing.UNIFIED, None, None).metadata is True
+    assert Layout.chosen(Billing.BYOK, None, None).metadata is True
+    untagged = Layout(metadata=False)
+    assert Layout.chosen(Billing.OWN_KEY, None, None, untagged).metadata is False
+    assert Layout.chosen(Billing.UNIFIED, None, None, untagged, metadata=True).metadata is True
+    tagged = Layout(metadata=True)
+    assert Layout.chosen(Billing.UNIFIED, None, None, tagged, metadata=False).metadata is False
+
+
+@pytest.mark.parametrize("tagged", [False, True])
 @pytest.mark.parametrize(
     ("billing", "mode", "authenticated", "secrets", "exports", "hidden"), CASES
 )
 def test_a_written_provider_reads_back_as_the_same_layout(
-    billing, mode, authenticated, secrets, exports, hidden
+    billing, mode, authenticated, secrets, exports, hidden, tagged
 ):
-    layout = Layout.chosen(billing, mode, authenticated)
+    layout = Layout.chosen(billing, mode, authenticated, metadata=tagged)
     provider: dict[str, object] = {}
     if layout.env_key:
         provider["env_key"] = layout.env_key
@@ -101,11 +119,18 @@ def test_a_written_provider_reads_back_as_the_same_layout(
             "command": "/usr/bin/codex-cf",
             "args": auth_command_args("work", layout.command_secret),
         }
+    headers = {}
     if layout.sends_gateway_header:
-        provider["env_http_headers"] = {"cf-aig-authorization": layout.gateway_variable}
+        headers["cf-aig-authorization"] = layout.gateway_variable
+    if layout.metadata:
+        headers["cf-aig-metadata"] = METADATA_VARIABLE
+    if headers:
+        provider["env_http_headers"] = headers
     reading = read_provider(provider, "work")
     assert reading.problems == ()
     assert reading.layout is not None
+    assert reading.layout.metadata is tagged
+    assert Layout.from_json(json.loads(json.dumps(layout.to_json()))) == layout
     assert reading.layout.secrets == layout.secrets
     assert reading.layout.exports == layout.exports
     assert reading.layout.hidden_variables == layout.hidden_variables
@@ -139,7 +164,7 @@ def test_setup_keeps_the_variable_names_a_profile_already_uses():
         {"env_key": "MY_CF", "env_http_headers": {"CF-AIG-Authorization": "MY_HEADER"}}, "p"
     ).layout
     assert existing is not None
-    chosen = Layout.chosen(Billing.UNIFIED, AuthMode.ENV, True).keeping_names_of(existing)
+    chosen = Layout.chosen(Billing.UNIFIED, AuthMode.ENV, True, existing).keeping_names_of(existing)
     assert chosen.env_key == "MY_CF"
     assert [e.variable for e in chosen.exports] == ["MY_CF", "MY_HEADER"]
     # The hidden list still names the usual variable, which users export by habit.
@@ -175,6 +200,21 @@ def test_the_cached_form_round_trips_and_refuses_another_shape():
         Layout.from_json(bad)
     with pytest.raises(KeyError):
         Layout.from_json({"billing": "unified"})
+    # An entry cached before tagging existed is a miss: the profile is read again.
+    before = {k: v for k, v in layout.to_json().items() if k != "metadata"}
+    with pytest.raises(KeyError):
+        Layout.from_json(before)
+
+
+def test_a_metadata_header_naming_another_variable_is_the_users_own():
+    theirs = read_provider({"env_key": CF, "env_http_headers": {"CF-AIG-Metadata": "MINE"}}, "p")
+    assert theirs.layout is not None
+    assert theirs.layout.metadata is False
+    ours = read_provider(
+        {"env_key": CF, "env_http_headers": {"CF-AIG-Metadata": METADATA_VARIABLE}}, "p"
+    )
+    assert ours.layout is not None
+    assert ours.layout.metadata is True
 
 
 def test_auth_command_args_read_back():

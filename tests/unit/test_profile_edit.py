@@ -32,6 +32,7 @@ def desired(**overrides: object) -> profile_edit.Desired:
         overrides.pop("billing", Billing.UNIFIED),  # type: ignore[arg-type]
         overrides.pop("auth_mode", AuthMode.ENV),  # type: ignore[arg-type]
         overrides.pop("authenticated_gateway", False),  # type: ignore[arg-type]
+        metadata=overrides.pop("metadata", False),  # type: ignore[arg-type]
     )
     values.update(overrides, layout=layout)
     return profile_edit.Desired(**values)  # type: ignore[arg-type]
@@ -216,14 +217,15 @@ def _foreign(text: str) -> dict[str, object]:
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(user_content(), st.sampled_from(list(Billing)), st.booleans())
-def test_user_content_survives_setup(content: str, billing: Billing, authenticated: bool) -> None:
-    text = edited(
-        content, desired(billing=billing, authenticated_gateway=authenticated), creating=True
-    )
+@given(user_content(), st.sampled_from(list(Billing)), st.booleans(), st.booleans())
+def test_user_content_survives_setup(
+    content: str, billing: Billing, authenticated: bool, tagged: bool
+) -> None:
+    want = desired(billing=billing, authenticated_gateway=authenticated, metadata=tagged)
+    text = edited(content, want, creating=True)
     assert_only_additions(content, text)
     assert _foreign(text) == _foreign(content)
-    facts(text)
+    assert facts(text).layout.metadata is tagged
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
@@ -239,10 +241,14 @@ def test_switching_layouts_and_modes_keeps_foreign_keys(
     text = edited(content, desired(), creating=True)
     for billing in layouts:
         mode = AuthMode.COMMAND if command and billing is not Billing.BYOK else AuthMode.ENV
-        text = edited(text, desired(billing=billing, auth_mode=mode, codex_cf_path=str(executable)))
+        want = desired(
+            billing=billing, auth_mode=mode, codex_cf_path=str(executable), metadata=command
+        )
+        text = edited(text, want)
         assert _foreign(text) == _foreign(content)
         assert_only_additions(content, text)
         assert facts(text).layout.billing is billing
+        assert facts(text).layout.metadata is command
         command = not command
 
 
@@ -260,3 +266,21 @@ def test_legacy_config_entries_are_migrated() -> None:
     assert result["model_providers"]["old"]["wire_api"] == "responses"
     assert 'model = "o3" # mine' in document.as_string()
     assert profile_rules.check_base_config(result, "cloudflare-aig").ok
+
+
+def test_tags_on_and_off_keep_the_gateway_header_and_a_users_own_metadata_header() -> None:
+    tagged = edited("", desired(billing=Billing.BYOK, authenticated_gateway=True, metadata=True))
+    provider = tomllib.loads(tagged)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-aig-authorization": "CF_AIG_AUTHORIZATION",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
+    untagged = edited(tagged, desired(billing=Billing.BYOK, authenticated_gateway=True))
+    provider = tomllib.loads(untagged)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {"cf-aig-authorization": "CF_AIG_AUTHORIZATION"}
+    # A header naming another variable is the user's own: turning tags off leaves it.
+    theirs = untagged.replace(
+        '"CF_AIG_AUTHORIZATION" }', '"CF_AIG_AUTHORIZATION", CF-AIG-Metadata = "MY_TAGS" }'
+    )
+    assert "MY_TAGS" in theirs
+    assert edited(theirs, desired(billing=Billing.BYOK, authenticated_gateway=True)) == theirs

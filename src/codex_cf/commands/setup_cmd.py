@@ -79,6 +79,7 @@ class SetupOptions:
     auth_mode: str | None = None
     billing: str | None = None
     authenticated_gateway: bool | None = None
+    metadata: bool | None = None  # tag requests with cf-aig-metadata; None: keep
     token_stdin: bool = False
     no_token: bool = False
     yes: bool = False
@@ -296,7 +297,7 @@ def _choose_layout(
             default=False,
         )
     mode = AuthMode(options.auth_mode) if options.auth_mode else None
-    chosen = Layout.chosen(billing, mode, authenticated, existing.layout)
+    chosen = Layout.chosen(billing, mode, authenticated, existing.layout, options.metadata)
     return chosen.keeping_names_of(existing.layout)
 
 

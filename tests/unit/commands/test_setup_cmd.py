@@ -30,8 +30,28 @@ def setup(**options: object) -> int:
 def test_fresh_machine_gets_a_current_profile(home) -> None:
     assert setup(account_id=ACCOUNT, no_token=True) == 0
     assert profile_rules.check("cloudflare-aig").current
-    # Exactly the file Cloudflare's page asks people to write by hand.
+    # The file Cloudflare's page asks people to write by hand, with requests tagged.
+    assert home.profile().read_text() == profiles.TAGGED
+
+
+def test_metadata_off_and_on_again_and_kept_otherwise(home) -> None:
+    assert setup(account_id=ACCOUNT, no_token=True, metadata=False) == 0
+    # Off: exactly the file Cloudflare's page asks people to write by hand.
     assert home.profile().read_text() == profiles.CURRENT
+    assert setup(no_token=True) == 0  # no choice: the profile's is kept
+    assert home.profile().read_text() == profiles.CURRENT
+    assert setup(no_token=True, metadata=True) == 0
+    assert home.profile().read_text() == profiles.TAGGED
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.layout.metadata is True
+    assert "requests tagged" in facts.layout.describe()
+    assert setup(no_token=True, model="gpt-5") == 0  # another change keeps tagging on
+    assert "cf-aig-metadata" in home.profile().read_text()
+    assert setup(no_token=True, metadata=False) == 0
+    text = home.profile().read_text()
+    assert "cf-aig-metadata" not in text
+    assert "env_http_headers" not in text
 
 
 def test_setup_on_a_current_profile_changes_nothing(home, capsys) -> None:
@@ -146,7 +166,11 @@ def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
     )
     facts = profile_rules.current_facts("cloudflare-aig")
     assert isinstance(facts, profile_facts.ProfileFacts)
-    assert [e.variable for e in facts.layout.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
+    assert [e.variable for e in facts.layout.exports] == [
+        "OPENAI_API_KEY",
+        "CF_AIG_AUTHORIZATION",
+        "CF_AIG_METADATA",
+    ]
 
 
 def test_profile_option_and_variable(home, monkeypatch) -> None:
