@@ -27,7 +27,7 @@ from codex_cf.constants import PROVIDER_ID, SECRET_LABEL, ExitStatus, Secret
 from codex_cf.errors import FileConflict, KeyringUnavailable, UsageError
 
 # Cache entries shared by every profile: removed with --all only.
-_SHARED_CACHE = ("codex-versions", "keyring-backend", "self-test")
+_SHARED_CACHE = ("codex-starts", "codex-versions", "keyring-backend", "self-test")
 
 
 @dataclass(frozen=True)
