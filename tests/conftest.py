@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ _SCRUBBED = (
     "ZDOTDIR",
     "ENV",
     "BASH_ENV",
+    "GNOME_KEYRING_CONTROL",  # a running daemon's socket: `gnome-keyring-daemon --replace` ends it
 )
 
 
@@ -119,13 +121,34 @@ def secret_service_session(
 
 @pytest.fixture
 def real_keyring(
-    secret_service_session: SecretServiceSession, monkeypatch: pytest.MonkeyPatch
-) -> SecretServiceSession:
-    """Point this test (and what it starts) at the real gnome-keyring Secret Service."""
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service_session.address)
+    secret_service_session: SecretServiceSession,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> Iterator[SecretServiceSession]:
+    """Point this test (and what it starts) at the real gnome-keyring Secret Service.
+
+    The session is shared by the whole run: one test that breaks it (its daemon
+    gone or its collection locked) would fail every later one. So each test
+    checks it before and after, says where it broke, and gets a new one.
+    """
+    session = secret_service_session
+    if not session.unlocked():
+        warnings.warn(
+            f"the shared Secret Service was locked or gone before {request.node.nodeid} "
+            "(after a test that does not use it); restarted",
+            stacklevel=1,
+        )
+        session.restart()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.address)
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     _reset_keyring()
-    return secret_service_session
+    yield session
+    if not session.unlocked():
+        warnings.warn(
+            f"{request.node.nodeid} left the shared Secret Service locked or gone; restarted",
+            stacklevel=1,
+        )
+        session.restart()
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path, native: str, token: st
                 pid=child.pid,
                 native_pid=process.pid,
                 native_parent=process.ppid(),
-                node_processes=sum(1 for p in family if p.name() == "node"),
+                node_processes=sum(1 for p in family if _name(p) == "node"),
                 variables={
                     k: v
                     for k, v in environ.items()

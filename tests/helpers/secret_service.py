@@ -11,8 +11,12 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 TEST_PASSWORD = "codex-cf-test-password"
 
@@ -50,6 +54,7 @@ class SecretServiceSession:
             folder.mkdir(parents=True, exist_ok=True)
         runtime.chmod(0o700)
         address_file = self.root / "bus-address"
+        # Only what is set here: no control socket, bus or HOME of another session leaks in.
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
@@ -105,27 +110,61 @@ class SecretServiceSession:
     def clear(self, username: str, service: str = "codex-cf") -> None:
         self.secret_tool("clear", "service", service, "username", username)
 
-    def lock(self) -> None:
-        """Lock the login collection, as a screen lock or a fresh login would."""
-        from contextlib import closing
-
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A D-Bus connection to this session's bus (secretstorage reads the address from
+        the environment)."""
         import secretstorage
 
         previous = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = self.address
         try:
             with closing(secretstorage.dbus_init()) as connection:
-                secretstorage.get_default_collection(connection).lock()
+                yield connection
         finally:
             if previous is None:
                 os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
             else:
                 os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous
 
+    def lock(self) -> None:
+        """Lock the login collection, as a screen lock or a fresh login would."""
+        import secretstorage
+
+        with self._connection() as connection:
+            secretstorage.get_default_collection(connection).lock()
+
+    def unlocked(self) -> bool:
+        """The daemon started here still serves the login collection, unlocked.
+
+        A daemon that died is replaced by D-Bus activation with one that never
+        got the password: its collection is locked, so this says False too.
+        """
+        import secretstorage
+
+        try:
+            with self._connection() as connection:
+                return not secretstorage.Collection(connection).is_locked()
+        except Exception:
+            return False
+
+    def restart(self) -> None:
+        """A new daemon on a new bus, in a new folder: nothing of the broken one is reused."""
+        self.stop()
+        self.root = Path(tempfile.mkdtemp(prefix="restarted-", dir=self.root))
+        self.start()
+
     def stop(self) -> None:
-        if self._process and self._process.poll() is None:
+        """End the bus and all it started, even when dbus-run-session itself is gone: its
+        process group outlives it (Linux reuses no id a group still holds)."""
+        if self._process is None:
+            return
+        with suppress(ProcessLookupError):
             os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+        self._process = None

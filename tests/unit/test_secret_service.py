@@ -116,8 +116,10 @@ def test_a_miss_and_a_locked_collection_fall_back(tmp_path, home, monkeypatch, s
         # The fix's headless unlock, with the password on stdin instead of the terminal.
         unlock = done.stderr.split("without one: ", 1)[1].split(" | ", 1)[1].split(")", 1)[0]
         assert unlock.startswith("gnome-keyring-daemon --replace")
+        # Only this test's session: its bus, HOME and control socket, never the shared one's.
         daemon_env = dict(
             os.environ,
+            DBUS_SESSION_BUS_ADDRESS=session.address,
             HOME=str(session.root / "home"),
             XDG_DATA_HOME=str(session.root / "home" / ".local" / "share"),
             XDG_RUNTIME_DIR=str(session.root / "run"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -29,7 +30,11 @@ def set_up(home, stand_in) -> dict[str, str]:
             stdin_text=tokens[name],
         )
         assert done.returncode == 0, done.stderr
+    # A launcher changed just now is not cached (racy timestamps): wait until it would be.
+    while not launch_cache.is_settled(launch_cache.file_signature(stand_in.path)):
+        time.sleep(0.1)
     assert run_codex_cf("exec", "hi").returncode == 0
+    assert launch_cache.entry_path("codex-starts").exists()
     (home.codex_home / "notes.txt").write_text("mine")
     (home.codex_home / "config.toml").write_text('# mine\nmodel = "o3"\n')
     (home.codex_home / "openai.config.toml").write_text('model_provider = "openai"\n')
