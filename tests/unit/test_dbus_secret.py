@@ -1,6 +1,6 @@
 """The launch's Secret Service client: its cipher, and every answer it must doubt.
 
-The real gnome-keyring is tests/e2e/test_dbus_secret.py. Here a fake bus on a
+The real gnome-keyring is tests/e2e/test_dbus_secret_gnome_keyring.py. Here a fake bus on a
 unix socket answers as gnome-keyring does — built with jeepney and
 cryptography, independent implementations of D-Bus and the session's
 cryptography — until a test breaks one answer: then the lookup is None, in
@@ -107,7 +107,7 @@ def test_every_wrong_padding_byte_is_refused() -> None:
 
 # --- a fake bus --------------------------------------------------------------------------
 
-COLLECTION = "/org/freedesktop/secrets/aliases/default"
+COLLECTION = "/org/freedesktop/secrets/collection/login"
 ITEM = "/org/freedesktop/secrets/collection/login/7"
 SESSION = "/org/freedesktop/secrets/session/s1"
 PRIME = dbus_secret._PRIME
@@ -214,13 +214,18 @@ class FakeSecretService:
         member = _member(call)
         if member == "Hello":
             return new_method_return(call, "s", (":1.7",))
-        if member.endswith(".Label"):
+        if member == "ReadAlias":
+            return new_method_return(call, "o", (COLLECTION if call.body == ("default",) else "/",))
+        if member.endswith(".Label") and call.header.fields[HeaderFields.path] in (
+            COLLECTION,
+            ITEM,
+        ):
             return new_method_return(call, "v", (("s", "Login"),))
-        if member == "Collection.Locked":
+        if member == "Collection.Locked" and call.header.fields[HeaderFields.path] == COLLECTION:
             return new_method_return(call, "v", (("b", False),))
         if member == "Item.Locked":
             return new_method_return(call, "v", (("b", self.item_locked),))
-        if member == "SearchItems":
+        if member == "SearchItems" and call.header.fields[HeaderFields.path] == COLLECTION:
             (attributes,) = call.body
             found = [ITEM] if attributes == {"username": "me", "service": "codex-cf"} else []
             return new_method_return(call, "ao", (found,))
@@ -261,10 +266,11 @@ def test_the_fake_bus_answers_like_gnome_keyring(fake_bus: FakeSecretService) ->
     # secretstorage's calls for keyring's lookup, the independent ones sent together.
     assert fake_bus.calls == [
         "Hello",
+        "ReadAlias",
+        "OpenSession",
         "Collection.Label",
         "Collection.Locked",
         "SearchItems",
-        "OpenSession",
         "Item.Label",
         "Item.Locked",
         "GetSecret",
@@ -385,10 +391,11 @@ FAULTS: dict[str, Tamper] = {
         f"error for {m}": _error(m)
         for m in (
             "Hello",
+            "ReadAlias",
+            "OpenSession",
             "Collection.Label",
             "Collection.Locked",
             "SearchItems",
-            "OpenSession",
             "Item.Label",
             "Item.Locked",
             "GetSecret",
@@ -408,6 +415,8 @@ FAULTS: dict[str, Tamper] = {
     ),
     "two replies to one call": _bytes("Hello", lambda d: d + d),
     "collection locked": _reply("Collection.Locked", "v", (("b", True),)),
+    "no default collection": _reply("ReadAlias", "o", ("/",)),
+    "alias as a string": _reply("ReadAlias", "s", (COLLECTION,)),
     "Locked of another type": _reply("Item.Locked", "v", (("s", "false"),)),
     "search answers a string": _reply("SearchItems", "s", (ITEM,)),
     "public key as a string": _reply("OpenSession", "vo", (("s", "key"), SESSION)),
