@@ -5,12 +5,11 @@ launch more than the rest of it. This asks the session bus what
 secretstorage asks for keyring's lookup (the default collection's Label and
 Locked, SearchItems in it, the item's Label and Locked, OpenSession,
 GetSecret) and reads the secret through the same encrypted session
-("dh-ietf1024-sha256-aes128-cbc-pkcs7"). Calls that do not depend on each
-other's answers go out together, four round trips in all. The default
-collection is the one ReadAlias("default") names, which is what
-secretstorage's alias path resolves to: gnome-keyring 42 answered calls sent
-together to the alias path with UnknownMethod on a garbled collection path
-about once in 500 lookups; on the collection's own path it never did.
+("dh-ietf1024-sha256-aes128-cbc-pkcs7"). One call at a time, in
+secretstorage's order: given several at once, gnome-keyring 42 answered one
+with UnknownMethod on a garbled object path about once in 500 lookups, and
+once in some 20,000 such lookups the daemon went away (D-Bus started a new,
+locked one).
 
 Any doubt — an address it does not speak, an error reply, an unexpected
 type, a bad padding, the deadline — is None, and keyring decides.
@@ -33,6 +32,7 @@ _PROPERTIES = "org.freedesktop.DBus.Properties"
 _SECRETS = "org.freedesktop.secrets"
 _SECRET = "org.freedesktop.Secret"
 _SERVICE_PATH = "/org/freedesktop/secrets"
+_DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"  # secretstorage's path
 _ALGORITHM = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
 _MAX_MESSAGE = 1 << 20  # far more than any answer here; a bigger one is a doubt
 
@@ -79,44 +79,32 @@ def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
     # secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
     private = int.from_bytes(os.urandom(32), "big")
     public = pow(2, private, _PRIME).to_bytes(128, "big")
-    hello, alias, opened = bus.exchange(
+    # The bus answers Hello itself, so it goes out with the first call.
+    hello, label = bus.exchange(
         [
             (_BUS, "/org/freedesktop/DBus", _BUS, "Hello", "", []),
-            _service_call("ReadAlias", "s", ["default"]),
-            _service_call("OpenSession", "sv", [_ALGORITHM, ("ay", public)]),
+            _get_property(_DEFAULT_COLLECTION, "Collection", "Label"),
         ]
     )
     _expect(hello, "s")
-    (collection,) = _expect(alias, "o")
-    if collection == "/":  # no default collection: keyring would create one
+    _expect(label, "v")  # else no default collection: keyring would create one
+    if _variant(bus.call(_get_property(_DEFAULT_COLLECTION, "Collection", "Locked")), "b"):
         return None
-    label, locked, found = bus.exchange(
-        [
-            _get_property(collection, "Collection", "Label"),
-            _get_property(collection, "Collection", "Locked"),
-            (_SECRETS, collection, f"{_SECRET}.Collection", "SearchItems", "a{ss}", [attributes]),
-        ]
+    search = ("SearchItems", "a{ss}", [attributes])
+    (items,) = _expect(
+        bus.call((_SECRETS, _DEFAULT_COLLECTION, f"{_SECRET}.Collection", *search)), "ao"
     )
-    _expect(label, "v")
-    if _variant(locked, "b") is not False:
-        return None
-    (items,) = _expect(found, "ao")
     if not items:
         return None
+    _expect(bus.call(_get_property(items[0], "Item", "Label")), "v")
+    if _variant(bus.call(_get_property(items[0], "Item", "Locked")), "b"):
+        return None
+    opened = bus.call(_service_call("OpenSession", "sv", [_ALGORITHM, ("ay", public)]))
     output, session = _expect(opened, "vo")
     if output[0] != "ay" or len(output[1]) > 128:
         raise _Doubt("the service's public key")
     key = _session_key(private, int.from_bytes(output[1], "big"))
-    item_label, item_locked, answer = bus.exchange(
-        [
-            _get_property(items[0], "Item", "Label"),
-            _get_property(items[0], "Item", "Locked"),
-            (_SECRETS, items[0], f"{_SECRET}.Item", "GetSecret", "o", [session]),
-        ]
-    )
-    _expect(item_label, "v")
-    if _variant(item_locked, "b") is not False:
-        return None
+    answer = bus.call((_SECRETS, items[0], f"{_SECRET}.Item", "GetSecret", "o", [session]))
     ((secret_session, iv, value, _content_type),) = _expect(answer, "(oayays)")
     if secret_session != session:
         raise _Doubt("a secret of another session")
@@ -241,6 +229,10 @@ class _Bus:
         if not line.startswith(b"OK ") or self._buffer:
             raise _Doubt("authentication refused")
         self._pending = b"BEGIN\r\n"
+
+    def call(self, call: _Call) -> tuple[str, list[Any]] | None:
+        (reply,) = self.exchange([call])
+        return reply
 
     def exchange(self, calls: list[_Call]) -> list[tuple[str, list[Any]] | None]:
         """Send the calls at once; each one's reply (signature, values), or None for an error."""

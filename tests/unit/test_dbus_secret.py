@@ -107,7 +107,7 @@ def test_every_wrong_padding_byte_is_refused() -> None:
 
 # --- a fake bus --------------------------------------------------------------------------
 
-COLLECTION = "/org/freedesktop/secrets/collection/login"
+COLLECTION = "/org/freedesktop/secrets/aliases/default"
 ITEM = "/org/freedesktop/secrets/collection/login/7"
 SESSION = "/org/freedesktop/secrets/session/s1"
 PRIME = dbus_secret._PRIME
@@ -140,6 +140,7 @@ class FakeSecretService:
         self.auth_reply = b"OK 0123456789abcdef0123456789abcdef\r\n"
         self.calls: list[str] = []
         self.failures: list[Exception] = []
+        self.most_in_flight = 0  # calls to the Secret Service received before one was answered
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(path))
         self._listener.listen(4)
@@ -186,8 +187,12 @@ class FakeSecretService:
         parser.add_data(data.split(b"BEGIN\r\n", 1)[1])
         serial = 1000
         while True:
+            in_flight = 0
             while (call := parser.get_next_message()) is not None:
                 self.calls.append(_member(call))
+                if _member(call) != "Hello":  # the bus's own: it may go out with the first call
+                    in_flight += 1
+                    self.most_in_flight = max(self.most_in_flight, in_flight)
                 serial += 1
                 reply = self._answer(call)
                 data = reply.serialise(serial)
@@ -214,8 +219,6 @@ class FakeSecretService:
         member = _member(call)
         if member == "Hello":
             return new_method_return(call, "s", (":1.7",))
-        if member == "ReadAlias":
-            return new_method_return(call, "o", (COLLECTION if call.body == ("default",) else "/",))
         if member.endswith(".Label") and call.header.fields[HeaderFields.path] in (
             COLLECTION,
             ITEM,
@@ -263,18 +266,19 @@ def _lookup(address: str, timeout: float = 10) -> str | None:
 def test_the_fake_bus_answers_like_gnome_keyring(fake_bus: FakeSecretService) -> None:
     """The control for the faults below: untouched, the fake's secret comes back."""
     assert digest(_lookup(fake_bus.address)) == digest(fake_bus.secret)
-    # secretstorage's calls for keyring's lookup, the independent ones sent together.
+    # secretstorage's calls for keyring's lookup, in its order.
     assert fake_bus.calls == [
         "Hello",
-        "ReadAlias",
-        "OpenSession",
         "Collection.Label",
         "Collection.Locked",
         "SearchItems",
         "Item.Label",
         "Item.Locked",
+        "OpenSession",
         "GetSecret",
     ]
+    # One call at a time: gnome-keyring 42 mishandles several at once.
+    assert fake_bus.most_in_flight == 1
 
 
 def test_a_locked_item_is_none(tmp_path: Path) -> None:
@@ -391,13 +395,12 @@ FAULTS: dict[str, Tamper] = {
         f"error for {m}": _error(m)
         for m in (
             "Hello",
-            "ReadAlias",
-            "OpenSession",
             "Collection.Label",
             "Collection.Locked",
             "SearchItems",
             "Item.Label",
             "Item.Locked",
+            "OpenSession",
             "GetSecret",
         )
     },
@@ -415,8 +418,6 @@ FAULTS: dict[str, Tamper] = {
     ),
     "two replies to one call": _bytes("Hello", lambda d: d + d),
     "collection locked": _reply("Collection.Locked", "v", (("b", True),)),
-    "no default collection": _reply("ReadAlias", "o", ("/",)),
-    "alias as a string": _reply("ReadAlias", "s", (COLLECTION,)),
     "Locked of another type": _reply("Item.Locked", "v", (("s", "false"),)),
     "search answers a string": _reply("SearchItems", "s", (ITEM,)),
     "public key as a string": _reply("OpenSession", "vo", (("s", "key"), SESSION)),
