@@ -285,8 +285,8 @@ class _Bus:
 
 # --- marshalling: only the types these calls need -----------------------------------------
 
-_ALIGN = {"y": 1, "b": 4, "u": 4, "i": 4, "s": 4, "o": 4, "g": 1, "v": 1, "a": 4, "(": 8, "{": 8}
-_FIXED = {"b": "I", "u": "I", "i": "i"}
+_ALIGN = {"y": 1, "b": 4, "u": 4, "s": 4, "o": 4, "g": 1, "v": 1, "a": 4, "(": 8, "{": 8}
+_FIXED = {"b": "I", "u": "I"}
 
 
 def _split(signature: str) -> list[str]:
