@@ -2,10 +2,11 @@
 
 secretstorage pulls in jeepney and cryptography, whose imports cost a warm
 launch more than the rest of it. This asks the session bus what
-secretstorage asks for keyring's lookup (the default collection's Label and
-Locked, SearchItems in it, the item's Label and Locked, OpenSession,
-GetSecret) and reads the secret through the same encrypted session
-("dh-ietf1024-sha256-aes128-cbc-pkcs7"). One call at a time, in
+secretstorage asks for keyring's lookup (whether the default collection is
+Locked, SearchItems in it, whether the item is Locked, OpenSession,
+GetSecret; it also reads each one's Label, which only shows that it exists,
+as the Locked calls' answers do) and reads the secret through the same
+encrypted session ("dh-ietf1024-sha256-aes128-cbc-pkcs7"). One call at a time, in
 secretstorage's order: given several at once, gnome-keyring 42 answered one
 with UnknownMethod on a garbled object path about once in 500 lookups, and
 once in some 20,000 such lookups the daemon went away (D-Bus started a new,
@@ -79,16 +80,16 @@ def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
     # secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
     private = int.from_bytes(os.urandom(32), "big")
     public = pow(2, private, _PRIME).to_bytes(128, "big")
-    # The bus answers Hello itself, so it goes out with the first call.
-    hello, label = bus.exchange(
+    # The bus answers Hello itself, so it goes out with the first call. An error for
+    # Locked also means no default collection (secretstorage asks its Label for that).
+    hello, locked = bus.exchange(
         [
             (_BUS, "/org/freedesktop/DBus", _BUS, "Hello", "", []),
-            _get_property(_DEFAULT_COLLECTION, "Collection", "Label"),
+            _get_property(_DEFAULT_COLLECTION, "Collection", "Locked"),
         ]
     )
     _expect(hello, "s")
-    _expect(label, "v")  # else no default collection: keyring would create one
-    if _variant(bus.call(_get_property(_DEFAULT_COLLECTION, "Collection", "Locked")), "b"):
+    if _variant(locked, "b"):
         return None
     search = ("SearchItems", "a{ss}", [attributes])
     (items,) = _expect(
@@ -96,7 +97,6 @@ def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
     )
     if not items:
         return None
-    _expect(bus.call(_get_property(items[0], "Item", "Label")), "v")
     if _variant(bus.call(_get_property(items[0], "Item", "Locked")), "b"):
         return None
     opened = bus.call(_service_call("OpenSession", "sv", [_ALGORITHM, ("ay", public)]))
@@ -194,7 +194,11 @@ class _Bus:
         self._deadline = deadline
         self._serial = 0
         self._buffer = b""
-        self._pending = b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode() + b"\r\n"
+        # Authentication goes out with BEGIN and the first calls, as sd-bus sends it: one
+        # round trip fewer; the bus reads BEGIN only after its OK.
+        uid = str(os.getuid()).encode().hex().encode()
+        self._pending = b"\0AUTH EXTERNAL " + uid + b"\r\nBEGIN\r\n"
+        self._authenticated = False
 
     def _bound(self) -> None:
         left = self._deadline - time.monotonic()
@@ -216,19 +220,19 @@ class _Bus:
         return taken
 
     def connect(self, address: str | bytes) -> None:
-        """Connect and authenticate; BEGIN goes out with the first calls."""
         self._bound()
         self._sock.connect(address)
-        self._bound()
-        self._sock.sendall(self._pending)
+
+    def _authentication(self) -> None:
+        """The bus's answer to AUTH, which comes before any message."""
         while b"\r\n" not in self._buffer:
             if len(self._buffer) > 512:
                 raise _Doubt("no answer to AUTH")
             self._recv()
         line, _, self._buffer = self._buffer.partition(b"\r\n")
-        if not line.startswith(b"OK ") or self._buffer:
+        if not line.startswith(b"OK "):
             raise _Doubt("authentication refused")
-        self._pending = b"BEGIN\r\n"
+        self._authenticated = True
 
     def call(self, call: _Call) -> tuple[str, list[Any]] | None:
         (reply,) = self.exchange([call])
@@ -245,6 +249,8 @@ class _Bus:
             out += _method_call(self._serial, call)
         self._bound()
         self._sock.sendall(out)
+        if not self._authenticated:
+            self._authentication()
         replies: dict[int, tuple[str, list[Any]] | None] = {}
         while len(replies) < len(serials):
             kind, fields, body_signature, body = self._message()

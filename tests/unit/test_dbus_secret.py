@@ -177,7 +177,6 @@ class FakeSecretService:
             data += chunk
         assert data.startswith(b"\0AUTH EXTERNAL " + str(os.getuid()).encode().hex().encode())
         connection.sendall(self.auth_reply)
-        data = b""
         while b"BEGIN\r\n" not in data:
             chunk = connection.recv(4096)
             if not chunk:
@@ -269,10 +268,8 @@ def test_the_fake_bus_answers_like_gnome_keyring(fake_bus: FakeSecretService) ->
     # secretstorage's calls for keyring's lookup, in its order.
     assert fake_bus.calls == [
         "Hello",
-        "Collection.Label",
         "Collection.Locked",
         "SearchItems",
-        "Item.Label",
         "Item.Locked",
         "OpenSession",
         "GetSecret",
@@ -395,10 +392,8 @@ FAULTS: dict[str, Tamper] = {
         f"error for {m}": _error(m)
         for m in (
             "Hello",
-            "Collection.Label",
             "Collection.Locked",
             "SearchItems",
-            "Item.Label",
             "Item.Locked",
             "OpenSession",
             "GetSecret",
