@@ -74,12 +74,6 @@ def lookup(attributes: Mapping[str, str], environ: Mapping[str, str], timeout: f
 
 
 def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
-    # A 256-bit exponent: the 1024-bit group gives about 80 bits of security, and an
-    # exponent of twice the group's strength is the usual size (RFC 3526, section 8);
-    # secretstorage's 1024 bits cost the two Python pow()s here ~5 ms more.
-    # secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
-    private = int.from_bytes(os.urandom(32), "big")
-    public = pow(2, private, _PRIME).to_bytes(128, "big")
     # The bus answers Hello itself, so it goes out with the first call. An error for
     # Locked also means no default collection (secretstorage asks its Label for that).
     hello, locked = bus.exchange(
@@ -99,6 +93,12 @@ def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
         return None
     if _variant(bus.call(_get_property(items[0], "Item", "Locked")), "b"):
         return None
+    # A 256-bit exponent: the 1024-bit group gives about 80 bits of security, and an
+    # exponent of twice the group's strength is the usual size (RFC 3526, section 8);
+    # secretstorage's 1024 bits cost the two Python pow()s here ~5 ms more.
+    # secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
+    private = int.from_bytes(os.urandom(32), "big")
+    public = pow(2, private, _PRIME).to_bytes(128, "big")
     opened = bus.call(_service_call("OpenSession", "sv", [_ALGORITHM, ("ay", public)]))
     output, session = _expect(opened, "vo")
     if output[0] != "ay" or len(output[1]) > 128:
