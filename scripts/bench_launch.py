@@ -94,7 +94,10 @@ _FLOOR_CHECK_CODE = (
     f"value = keyring.get_password({SERVICE!r}, {PROFILE!r}) or ''\n"
     "sys.exit(hashlib.sha256(value.encode()).hexdigest() != sys.argv[1])\n"
 )
-_WATCHED_MODULES = ("keyring", "secretstorage", "click", "tomlkit", "psutil", "tomllib")
+_WATCHED_MODULES = (
+    *("keyring", "secretstorage", "jeepney", "cryptography"),
+    *("click", "tomlkit", "psutil", "tomllib"),
+)
 
 
 class BenchError(Exception):

@@ -2,22 +2,22 @@
 
 `import keyring` plus its backend discovery costs more than the whole rest
 of a launch. On Linux keyring's SecretService backend is a thin layer over
-`secretstorage`; this module asks secretstorage the very same question
-(default collection, attributes service + username) without importing
-keyring, but only while everything keyring uses to choose its backend is
-unchanged since keyring itself last answered (`record_backend`). Any doubt
-returns None, and the caller asks keyring.
+`secretstorage`; this module asks the Secret Service the very same
+question (default collection, attributes service + username) through
+`dbus_secret`, without keyring, secretstorage, jeepney or cryptography, but
+only while everything keyring uses to choose its backend is unchanged since
+keyring itself last answered (`record_backend`). Any doubt returns None, and
+the caller asks keyring.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from codex_cf import bounded, launch_cache, paths
+from codex_cf import launch_cache, paths
 from codex_cf.constants import FAST_KEYRING_TIMEOUT_SECONDS, KEYRING_SERVICE
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
@@ -68,19 +68,11 @@ def record_backend(backend: object, environ: Mapping[str, str]) -> None:
     )
 
 
-def _lookup(username: str) -> str | None:
-    import secretstorage
+def _lookup(username: str, environ: Mapping[str, str]) -> str | None:
+    from codex_cf import dbus_secret
 
-    with closing(secretstorage.dbus_init()) as connection:
-        collection = secretstorage.get_default_collection(connection)
-        if collection.is_locked():
-            return None
-        for item in collection.search_items({"username": username, "service": KEYRING_SERVICE}):
-            if item.is_locked():
-                return None
-            secret: bytes = item.get_secret()
-            return secret.decode("utf-8")
-    return None
+    attributes = {"username": username, "service": KEYRING_SERVICE}
+    return dbus_secret.lookup(attributes, environ, FAST_KEYRING_TIMEOUT_SECONDS)
 
 
 def lookup(username: str, environ: Mapping[str, str]) -> str | None:
@@ -91,10 +83,7 @@ def lookup(username: str, environ: Mapping[str, str]) -> str | None:
     current = fingerprint(environ)
     if current is None or record.get("fingerprint") != _jsonable(current):
         return None
-    try:
-        return bounded.call_with_deadline(lambda: _lookup(username), FAST_KEYRING_TIMEOUT_SECONDS)
-    except Exception:  # any doubt: keyring decides
-        return None
+    return _lookup(username, environ)
 
 
 def _jsonable(value: Any) -> Any:
