@@ -22,6 +22,7 @@ from codex_cf.constants import (
     PROFILE_ENV,
     REASONING_EFFORTS,
     SHELLS,
+    Access,
     AuthMode,
     Billing,
     ExitStatus,
@@ -75,7 +76,8 @@ def which_option(function: click.decorators.FC) -> click.decorators.FC:
         type=click.Choice([s.value for s in Secret]),
         default=Secret.CLOUDFLARE.value,
         show_default=True,
-        help="Which secret: the Cloudflare API token or an OpenAI API key (own-key billing).",
+        help="Which secret: the Cloudflare API token, an OpenAI API key (own-key billing), or "
+        "an Access service token's client ID or secret.",
     )(function)
 
 
@@ -130,6 +132,17 @@ def group() -> None:
     "authenticated_gateway",
     default=None,
     help="Whether the gateway requires cf-aig-authorization (Authenticated Gateway).",
+)
+@click.option(
+    "--access",
+    type=click.Choice([*(a.value for a in Access), "off"]),
+    help="Cloudflare Access in front of a custom domain: cloudflared (your sign-in) or "
+    "service-token (client ID and secret in the keyring); off to leave it.",
+)
+@click.option(
+    "--custom-domain",
+    metavar="HOST",
+    help="The gateway's custom domain (https://HOST/openai) instead of account/gateway.",
 )
 @click.option("--token-stdin", is_flag=True, help="Read the Cloudflare token from standard input.")
 @click.option("--no-token", is_flag=True, help="Do not ask for or store a token.")

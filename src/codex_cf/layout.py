@@ -15,10 +15,14 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from codex_cf.constants import (
+    ACCESS_SERVICE_HEADERS,
+    ACCESS_TOKEN_HEADER,
+    ACCESS_TOKEN_VARIABLE,
     BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     GATEWAY_AUTH_VARIABLE,
     SECRET_VARIABLE,
+    Access,
     AuthMode,
     Billing,
     Secret,
@@ -71,6 +75,7 @@ class Layout(NamedTuple):
     authenticated_gateway: bool = False
     authorization_variable: str | None = None  # env mode's env_key; None: the usual one
     gateway_variable: str = GATEWAY_AUTH_VARIABLE
+    access: Access | None = None  # Cloudflare Access in front of a custom domain
 
     @classmethod
     def chosen(
@@ -79,12 +84,19 @@ class Layout(NamedTuple):
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         previous: Layout | None = None,
+        access: Access | None = None,
+        no_access: bool = False,
     ) -> Layout:
         """A layout from setup's choices; a combination that cannot work is a usage error.
 
         What the user left open (None) follows the previous layout where it still fits:
-        its auth mode, and its gateway authentication when the billing is the same.
+        its auth mode, its gateway authentication when the billing is the same, and its
+        Cloudflare Access unless `no_access` turns it off.
         """
+        if access is None and not no_access and previous is not None:
+            access = previous.access
+        if access is not None:
+            return cls._behind_access(billing, auth_mode, authenticated_gateway, access)
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
                 raise UsageError(
@@ -108,6 +120,33 @@ class Layout(NamedTuple):
             )
         return cls(billing, auth_mode, authenticated_gateway)
 
+    @classmethod
+    def _behind_access(
+        cls,
+        billing: Billing,
+        auth_mode: AuthMode | None,
+        authenticated_gateway: bool | None,
+        access: Access,
+    ) -> Layout:
+        """Access's credential replaces the Cloudflare token: the gateway accepts a valid
+        Access token as the request's credential, and which key pays (Unified Billing or
+        keys stored in Cloudflare) is the gateway's setting, so both send the same."""
+        if authenticated_gateway:
+            raise UsageError(
+                "behind Cloudflare Access the Access credential replaces the gateway token, "
+                "so the profile sends no cf-aig-authorization",
+                f"codex-cf setup --access {access.value} (without --authenticated-gateway)",
+            )
+        if auth_mode is AuthMode.COMMAND:
+            raise UsageError(
+                "Codex's auth command feeds only the Authorization header, and Cloudflare "
+                "Access reads its own headers, which Codex takes only from the environment",
+                f"codex-cf setup --access {access.value} --auth env",
+            )
+        if billing is Billing.BYOK:
+            billing = Billing.UNIFIED
+        return cls(billing, AuthMode.ENV, False, access=access)
+
     def keeping_names_of(self, existing: Layout | None) -> Layout:
         """This layout with the variable names an existing profile already uses for the
         same secrets, so setup changes only what the user's choice changes."""
@@ -125,12 +164,31 @@ class Layout(NamedTuple):
 
     @property
     def authorization(self) -> Secret | None:
-        """The secret the Authorization header carries, if any."""
+        """The secret the Authorization header carries, if any (behind Access, only an own
+        OpenAI key: no Cloudflare token is sent)."""
+        if self.access is not None and self.billing is not Billing.OWN_KEY:
+            return None
         return _AUTHORIZATION_SECRET.get(self.billing)
 
     @property
     def sends_gateway_header(self) -> bool:
+        if self.access is not None:
+            return False
         return self.billing is Billing.BYOK or self.authenticated_gateway
+
+    @property
+    def access_token_variable(self) -> str | None:
+        """The variable holding the Access token (`cloudflared access token`), if any."""
+        return ACCESS_TOKEN_VARIABLE if self.access is Access.CLOUDFLARED else None
+
+    @property
+    def access_headers(self) -> dict[str, str]:
+        """Cloudflare Access's headers, each with the variable Codex reads it from."""
+        if self.access is Access.CLOUDFLARED:
+            return {ACCESS_TOKEN_HEADER: ACCESS_TOKEN_VARIABLE}
+        if self.access is Access.SERVICE_TOKEN:
+            return {h: SECRET_VARIABLE[s] for s, h in ACCESS_SERVICE_HEADERS.items()}
+        return {}
 
     @property
     def env_key(self) -> str | None:
@@ -153,6 +211,8 @@ class Layout(NamedTuple):
             needed.append(Secret.CLOUDFLARE)
         if self.authorization is Secret.OPENAI:
             needed.append(Secret.OPENAI)
+        if self.access is Access.SERVICE_TOKEN:
+            needed.extend(ACCESS_SERVICE_HEADERS)
         return tuple(needed)
 
     @property
@@ -164,6 +224,8 @@ class Layout(NamedTuple):
             found.append(Export(env_key, self.authorization))
         if self.sends_gateway_header:
             found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
+        if self.access is Access.SERVICE_TOKEN:
+            found.extend(Export(SECRET_VARIABLE[s], s) for s in ACCESS_SERVICE_HEADERS)
         return tuple(found)
 
     @property
@@ -172,19 +234,30 @@ class Layout(NamedTuple):
         secret's usual variable, which users following Cloudflare's page export in their
         own shell whatever the mode."""
         names = [e.variable for e in self.exports]
+        if self.access_token_variable is not None:
+            names.append(self.access_token_variable)
         for secret in (self.authorization, *self.secrets):  # Authorization's first
             if secret is not None and SECRET_VARIABLE[secret] not in names:
                 names.append(SECRET_VARIABLE[secret])
         return tuple(names)
 
-    def headers(self, values: Mapping[Secret, str]) -> dict[str, str]:
-        """The credential headers the gateway receives, given each secret's value."""
+    def headers(
+        self, values: Mapping[Secret, str], access_token: str | None = None
+    ) -> dict[str, str]:
+        """The credential headers the gateway receives, given each secret's value and,
+        behind Access with cloudflared, the current Access token."""
         sent = {}
         secret = self.authorization
         if secret is not None and secret in values:
             sent["authorization"] = BEARER_PREFIX + values[secret]
         if self.sends_gateway_header and Secret.CLOUDFLARE in values:
             sent[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
+        if self.access is Access.CLOUDFLARED and access_token is not None:
+            sent[ACCESS_TOKEN_HEADER] = access_token
+        if self.access is Access.SERVICE_TOKEN:
+            for part, header in ACCESS_SERVICE_HEADERS.items():
+                if part in values:
+                    sent[header] = values[part]
         return sent
 
     def describe(self) -> str:
@@ -192,6 +265,9 @@ class Layout(NamedTuple):
         gateway = ", authenticated gateway" if self.authenticated_gateway else ""
         if self.billing is Billing.BYOK:
             gateway = ""
+        if self.access is not None:
+            billing = "own-key" if self.billing is Billing.OWN_KEY else "by the gateway"
+            return f"Cloudflare Access ({self.access.value}), billing {billing}"
         return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}"
 
     def to_json(self) -> dict[str, Any]:
@@ -201,6 +277,7 @@ class Layout(NamedTuple):
             "authenticated_gateway": self.authenticated_gateway,
             "authorization_variable": self.authorization_variable,
             "gateway_variable": self.gateway_variable,
+            "access": None if self.access is None else self.access.value,
         }
 
     @classmethod
@@ -212,6 +289,7 @@ class Layout(NamedTuple):
             bool(data["authenticated_gateway"]),
             data["authorization_variable"],
             data["gateway_variable"],
+            None if data.get("access") is None else Access(data["access"]),
         )
         if not valid_variable_name(layout.gateway_variable) or not (
             layout.authorization_variable is None
@@ -233,6 +311,30 @@ def _table(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _read_access(headers: Mapping[str, Any], problems: list[str]) -> Access | None:
+    """Which Cloudflare Access credential env_http_headers sends, from the variables
+    codex-cf exports; anything else there is a problem to report."""
+    sent = {str(h).lower(): v for h, v in headers.items()}
+    found = {}
+    for layout in (Layout(access=Access.CLOUDFLARED), Layout(access=Access.SERVICE_TOKEN)):
+        named = {h: sent.get(h.lower()) for h in layout.access_headers}
+        if any(v is not None for v in named.values()):
+            found[layout.access] = named, layout.access_headers
+    if not found:
+        return None
+    if len(found) > 1:
+        problems.append("env_http_headers sends both an Access token and a service token")
+        return None
+    access, (named, wanted) = next(iter(found.items()))
+    for header, variable in named.items():
+        if variable != wanted[header]:
+            problems.append(
+                f"env_http_headers sends {header} from {variable!r}, not from "
+                f"{wanted[header]}, which codex-cf exports"
+            )
+    return access
+
+
 def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     """The layout a [model_providers.*] table describes, and what is wrong with it.
 
@@ -251,6 +353,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         None,
     )
     problems: list[str] = []
+    access = _read_access(headers, problems)
     authorization: Secret | None = None
     auth_command: str | None = None
     authorization_variable: str | None = None
@@ -278,12 +381,27 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     if gateway_variable is not None and not valid_variable_name(gateway_variable):
         problems.append(f"env_http_headers names {gateway_variable!r}, not a valid variable name")
         gateway_variable = None
-    if authorization is None and gateway_variable is None:
+    if access is not None:
+        if auth is not None:
+            problems.append(
+                "behind Cloudflare Access the profile has no auth table (Codex's auth "
+                "command cannot send Access's headers)"
+            )
+        if gateway_variable is not None or authorization is Secret.CLOUDFLARE:
+            problems.append(
+                "behind Cloudflare Access the profile sends no Cloudflare token "
+                "(the Access credential replaces it)"
+            )
+    if authorization is None and gateway_variable is None and access is None:
         if not problems:
             problems.append("the provider sends no token: no env_key, auth table or gateway header")
         return ProviderReading(None, auth_command, tuple(problems))
+    if problems and access is not None:
+        return ProviderReading(None, auth_command, tuple(problems))
     if authorization is Secret.OPENAI:
         billing = Billing.OWN_KEY
+    elif authorization is None and access is not None:
+        billing = Billing.UNIFIED
     elif authorization is None:
         billing = Billing.BYOK
     else:
@@ -294,5 +412,6 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         gateway_variable is not None,
         authorization_variable if mode is AuthMode.ENV else None,
         gateway_variable or GATEWAY_AUTH_VARIABLE,
+        access,
     )
     return ProviderReading(layout, auth_command, tuple(problems))

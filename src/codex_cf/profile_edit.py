@@ -16,12 +16,14 @@ from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
 from codex_cf.constants import (
+    ACCESS_SERVICE_HEADERS,
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
     PROVIDER_ID,
     PROVIDER_NAME,
     WIRE_API,
+    Access,
 )
 from codex_cf.errors import ProfileNotCurrent
 from codex_cf.layout import AUTH_COMMAND_TIMEOUT_MS, Layout
@@ -136,6 +138,36 @@ def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
     _set(headers, ours or GATEWAY_AUTH_HEADER, layout.gateway_variable)
 
 
+def _apply_access_headers(provider: Mapping, layout: Layout) -> None:
+    """Set the Access headers the layout sends and remove the other Access headers,
+    keeping the spelling of a header name already there."""
+    wanted = {h.lower(): (h, v) for h, v in layout.access_headers.items()}
+    known = {h.lower() for h in Layout(access=Access.CLOUDFLARED).access_headers}
+    known |= {h.lower() for h in ACCESS_SERVICE_HEADERS.values()}
+    headers = provider.get("env_http_headers")
+    if headers is not None and not _mapping(headers):
+        if not wanted:
+            return
+        raise ProfileNotCurrent(
+            "the provider's env_http_headers is not a table; codex-cf will not guess",
+            "make env_http_headers a table (or remove it), then run codex-cf setup again",
+        )
+    present = {str(h).lower(): str(h) for h in headers} if headers is not None else {}
+    for lower, name in present.items():
+        if lower in known and lower not in wanted:
+            del headers[name]
+    if headers is not None and not headers and not wanted:
+        del provider["env_http_headers"]
+        return
+    if not wanted:
+        return
+    if headers is None:
+        headers = tomlkit.inline_table()
+        provider["env_http_headers"] = headers
+    for lower, (name, variable) in wanted.items():
+        _set(headers, present.get(lower, name), variable)
+
+
 def _exclude(document: TOMLDocument, variables: tuple[str, ...]) -> None:
     """Merge the variables into shell_environment_policy.exclude, keeping the user's list."""
     if not variables:
@@ -184,6 +216,7 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
     _apply_gateway_header(provider, desired.layout)
+    _apply_access_headers(provider, desired.layout)
     _exclude(document, desired.layout.hidden_variables)
 
 

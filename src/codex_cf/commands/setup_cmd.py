@@ -45,6 +45,7 @@ from codex_cf.constants import (
     REASONING_EFFORTS,
     SECRET_LABEL,
     SECRET_VARIABLE,
+    Access,
     AuthMode,
     Billing,
     ExitStatus,
@@ -79,6 +80,8 @@ class SetupOptions:
     auth_mode: str | None = None
     billing: str | None = None
     authenticated_gateway: bool | None = None
+    access: str | None = None  # an Access value, or ACCESS_OFF
+    custom_domain: str | None = None
     token_stdin: bool = False
     no_token: bool = False
     yes: bool = False
@@ -148,6 +151,8 @@ class Plan:
     def changes_files(self) -> bool:
         return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
 
+
+ACCESS_OFF = "off"
 
 _DASHBOARD_ACCOUNT = re.compile(r"dash\.cloudflare\.com/([0-9a-fA-F]{32})(?:[/?#]|$)")
 _BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
@@ -230,6 +235,16 @@ def wrangler_account_id() -> str | None:
 
 
 def _choose_base_url(options: SetupOptions, existing: Existing, interactive: bool) -> str:
+    if options.custom_domain:
+        if options.base_url or options.account_id or options.gateway:
+            raise UsageError(
+                "--custom-domain names the gateway by itself; give it without --base-url, "
+                "--account-id and --gateway",
+                "codex-cf setup --custom-domain HOST",
+            )
+        host = options.custom_domain.strip().lower()
+        _checked(host, gateway_url.custom_domain_problem(host), "--custom-domain")
+        return gateway_url.custom_domain_url(host)
     if options.base_url:
         if options.account_id or options.gateway:
             raise UsageError(
@@ -296,8 +311,20 @@ def _choose_layout(
             default=False,
         )
     mode = AuthMode(options.auth_mode) if options.auth_mode else None
-    chosen = Layout.chosen(billing, mode, authenticated, existing.layout)
+    access = None
+    if options.access is not None and options.access != ACCESS_OFF:
+        access = Access(options.access)
+    chosen = Layout.chosen(
+        billing, mode, authenticated, existing.layout, access, options.access == ACCESS_OFF
+    )
     return chosen.keeping_names_of(existing.layout)
+
+
+def _check_access_url(layout: Layout, base_url: str) -> None:
+    """Access protects a custom domain; say so before anything else is asked."""
+    problem = gateway_url.access_url_problem(base_url) if layout.access else None
+    if problem:
+        raise UsageError(problem, "codex-cf setup --access ... --custom-domain HOST")
 
 
 def _model_choice(options: SetupOptions, existing: Existing, interactive: bool) -> str | None:
@@ -340,6 +367,7 @@ def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     base_url = _choose_base_url(options, existing, interactive)
     billing = _choose_billing(options, existing, interactive)
     layout = _choose_layout(options, existing, billing, interactive, creating)
+    _check_access_url(layout, base_url)
     command = layout.auth_mode is AuthMode.COMMAND
     desired = profile_edit.Desired(
         profile=profile,
@@ -417,7 +445,7 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
         how = (
             "pass it with --token-stdin"
             if secret is Secret.CLOUDFLARE
-            else "store it with codex-cf token set --which openai --stdin"
+            else f"store it with {credentials.set_command(plan.profile, secret)} --stdin"
         )
         raise TokenMissing(
             f"no {SECRET_LABEL[secret]} for profile {plan.profile!r} in the keyring or "
@@ -650,6 +678,8 @@ def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -
     variable = SECRET_VARIABLE[Secret.CLOUDFLARE]
     if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
         return options
+    if options.access == Access.CLOUDFLARED:
+        return options  # cloudflared keeps the Access token; nothing goes into the keyring
     try:
         credentials.get(profile, Secret.CLOUDFLARE)
     except NoSecureKeyring as no_store:
