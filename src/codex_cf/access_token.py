@@ -103,8 +103,13 @@ def read(program: str, origin: str, environ: Mapping[str, str]) -> AccessToken |
     return AccessToken(value, expiry(value))
 
 
+_BASE64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
 def _looks_like_jwt(text: str) -> bool:
-    return text.count(".") == 2 and not any(c.isspace() for c in text)
+    """Three base64url parts: a sign-in URL has dots too, but also ':' and '/'."""
+    parts = text.split(".")
+    return len(parts) == 3 and all(p and set(p) <= _BASE64URL for p in parts)
 
 
 def _login(program: str, origin: str, environ: Mapping[str, str]) -> None:
