@@ -15,6 +15,7 @@ import click
 
 from codex_cf import __version__
 from codex_cf.constants import (
+    ACCESS_OFF,
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
@@ -135,7 +136,7 @@ def group() -> None:
 )
 @click.option(
     "--access",
-    type=click.Choice([*(a.value for a in Access), "off"]),
+    type=click.Choice([*(a.value for a in Access), ACCESS_OFF]),
     help="Cloudflare Access in front of a custom domain: cloudflared (your sign-in) or "
     "service-token (client ID and secret in the keyring); off to leave it.",
 )

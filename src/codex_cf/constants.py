@@ -7,6 +7,7 @@ loads this module on every start.
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 PROGRAM = "codex-cf"
 KEYRING_SERVICE = "codex-cf"
@@ -92,6 +93,9 @@ class Access(enum.StrEnum):
 
     CLOUDFLARED = "cloudflared"  # a person's Access token, from `cloudflared access token`
     SERVICE_TOKEN = "service-token"  # a service token's client ID and secret, from the keyring
+
+
+ACCESS_OFF: Final = "off"  # setup --access off: leave Cloudflare Access
 
 
 class AuthMode(enum.StrEnum):

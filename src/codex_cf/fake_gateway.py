@@ -97,11 +97,10 @@ class FakeGateway:
         command: str = DEFAULT_COMMAND,
         *,
         reply: str = DEFAULT_REPLY,
-        custom_domain: bool = False,
         access: Callable[[RecordedRequest], bool | None] | None = None,
     ) -> None:
-        """`custom_domain`: serve at /openai, as a gateway's own host does. `access`: stand
-        in for Cloudflare Access in front of it; it judges each request's credentials (None:
+        """`access`: stand in for Cloudflare Access in front of a custom domain, served at
+        /openai as a gateway's own host is. It judges each request's credentials (None:
         none sent, answered 302 to a sign-in page; False: refused, 403), as Access does
         before anything reaches the gateway."""
         self.account_id = account_id
@@ -109,7 +108,7 @@ class FakeGateway:
         self.command = command
         self.reply = reply
         self.access = access
-        self.gateway_path = "/openai" if custom_domain else f"/v1/{account_id}/{gateway}/openai"
+        self.gateway_path = "/openai" if access else f"/v1/{account_id}/{gateway}/openai"
         self.responses_path = f"{self.gateway_path}/responses"
         self.requests: list[RecordedRequest] = []
         self.tool_name: str | None = None

@@ -12,7 +12,7 @@ Standard library only and cheap to import: a warm launch reads a cached layout.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from codex_cf.constants import (
     ACCESS_SERVICE_HEADERS,
@@ -84,18 +84,17 @@ class Layout(NamedTuple):
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         previous: Layout | None = None,
-        access: Access | None = None,
-        no_access: bool = False,
+        access: Access | Literal["off"] | None = None,
     ) -> Layout:
         """A layout from setup's choices; a combination that cannot work is a usage error.
 
         What the user left open (None) follows the previous layout where it still fits:
         its auth mode, its gateway authentication when the billing is the same, and its
-        Cloudflare Access unless `no_access` turns it off.
+        Cloudflare Access (until `access` is "off").
         """
-        if access is None and not no_access and previous is not None:
+        if access is None and previous is not None:
             access = previous.access
-        if access is not None:
+        if isinstance(access, Access):
             return cls._behind_access(billing, auth_mode, authenticated_gateway, access)
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
@@ -311,6 +310,24 @@ def _table(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _access_problems(
+    access: Access | None, provider: Mapping[str, Any], cloudflare_token_sent: bool
+) -> list[str]:
+    """What a provider behind Access must not have."""
+    problems = []
+    if access is not None and provider.get("auth") is not None:
+        problems.append(
+            "behind Cloudflare Access the profile has no auth table (Codex's auth "
+            "command cannot send Access's headers)"
+        )
+    if access is not None and cloudflare_token_sent:
+        problems.append(
+            "behind Cloudflare Access the profile sends no Cloudflare token "
+            "(the Access credential replaces it)"
+        )
+    return problems
+
+
 def _read_access(headers: Mapping[str, Any], problems: list[str]) -> Access | None:
     """Which Cloudflare Access credential env_http_headers sends, from the variables
     codex-cf exports; anything else there is a problem to report."""
@@ -381,17 +398,9 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     if gateway_variable is not None and not valid_variable_name(gateway_variable):
         problems.append(f"env_http_headers names {gateway_variable!r}, not a valid variable name")
         gateway_variable = None
-    if access is not None:
-        if auth is not None:
-            problems.append(
-                "behind Cloudflare Access the profile has no auth table (Codex's auth "
-                "command cannot send Access's headers)"
-            )
-        if gateway_variable is not None or authorization is Secret.CLOUDFLARE:
-            problems.append(
-                "behind Cloudflare Access the profile sends no Cloudflare token "
-                "(the Access credential replaces it)"
-            )
+    problems += _access_problems(
+        access, provider, gateway_variable is not None or authorization is Secret.CLOUDFLARE
+    )
     if authorization is None and gateway_variable is None and access is None:
         if not problems:
             problems.append("the provider sends no token: no env_key, auth table or gateway header")

@@ -145,23 +145,23 @@ def _apply_access_headers(provider: Mapping, layout: Layout) -> None:
     known = {h.lower() for h in Layout(access=Access.CLOUDFLARED).access_headers}
     known |= {h.lower() for h in ACCESS_SERVICE_HEADERS.values()}
     headers = provider.get("env_http_headers")
-    if headers is not None and not _mapping(headers):
-        if not wanted:
-            return
+    if _mapping(headers):
+        present = {str(h).lower(): str(h) for h in headers}
+        for lower, name in present.items():
+            if lower in known and lower not in wanted:
+                del headers[name]
+        if not headers and not wanted:
+            del provider["env_http_headers"]
+    elif headers is not None and wanted:
         raise ProfileNotCurrent(
             "the provider's env_http_headers is not a table; codex-cf will not guess",
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
-    present = {str(h).lower(): str(h) for h in headers} if headers is not None else {}
-    for lower, name in present.items():
-        if lower in known and lower not in wanted:
-            del headers[name]
-    if headers is not None and not headers and not wanted:
-        del provider["env_http_headers"]
-        return
+    else:
+        present = {}
     if not wanted:
         return
-    if headers is None:
+    if not _mapping(headers):
         headers = tomlkit.inline_table()
         provider["env_http_headers"] = headers
     for lower, (name, variable) in wanted.items():

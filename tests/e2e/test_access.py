@@ -37,7 +37,7 @@ def _behind_access(cloudflared: FakeCloudflared) -> FakeGateway:
         sent = request.header("cf-access-token")
         return None if sent is None else cloudflared.accepts(sent)
 
-    return FakeGateway(profiles.ACCOUNT, "access", AGENT, custom_domain=True, access=access)
+    return FakeGateway(profiles.ACCOUNT, "access", AGENT, access=access)
 
 
 def _setup(profile: str, gateway: FakeGateway, access: str) -> None:
@@ -148,7 +148,7 @@ def test_service_token_sends_both_headers_from_the_keyring(
             return None
         return given == (service_token["access-id"], service_token["access-secret"])
 
-    with FakeGateway(profiles.ACCOUNT, "ci", AGENT, custom_domain=True, access=access) as gateway:
+    with FakeGateway(profiles.ACCOUNT, "ci", AGENT, access=access) as gateway:
         for which, value in service_token.items():
             stored = run_codex_cf(
                 "token", "set", "-p", "access-ci", "--which", which, "--stdin", stdin_text=value
@@ -170,7 +170,10 @@ def test_service_token_sends_both_headers_from_the_keyring(
 
 
 def test_service_token_missing_stops_before_codex(codex, project, real_keyring) -> None:
-    with FakeGateway(profiles.ACCOUNT, "ci", AGENT, custom_domain=True) as gateway:
+    def nobody(request: RecordedRequest) -> bool | None:
+        return None
+
+    with FakeGateway(profiles.ACCOUNT, "ci", AGENT, access=nobody) as gateway:
         refused = run_codex_cf(
             "setup",
             "-p",
@@ -209,7 +212,7 @@ def test_gateway_refuses_without_access(codex, cloudflared) -> None:
     with _behind_access(cloudflared) as gateway:
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+            def redirect_request(self, *args, **kwargs):
                 return None
 
         opener = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))

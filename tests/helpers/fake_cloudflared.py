@@ -25,7 +25,9 @@ from pathlib import Path
 from helpers.tokens import Withheld
 
 SIGN_IN_URL = "https://codex-cf-test.cloudflareaccess.com/cdn-cgi/access/cli?redirect_url=x"
-NO_TOKEN = "Unable to find token for provided application. Please run login command to generate token."  # noqa: E501
+NO_TOKEN = (
+    "Unable to find token for provided application. Please run login command to generate token."
+)
 
 
 def _part(data: dict[str, object]) -> str:

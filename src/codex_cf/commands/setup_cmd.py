@@ -36,6 +36,7 @@ from codex_cf import (
     terminal,
 )
 from codex_cf.constants import (
+    ACCESS_OFF,
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
@@ -80,7 +81,7 @@ class SetupOptions:
     auth_mode: str | None = None
     billing: str | None = None
     authenticated_gateway: bool | None = None
-    access: str | None = None  # an Access value, or ACCESS_OFF
+    access: str | None = None  # an Access value, or ACCESS_OFF to leave Access
     custom_domain: str | None = None
     token_stdin: bool = False
     no_token: bool = False
@@ -151,8 +152,6 @@ class Plan:
     def changes_files(self) -> bool:
         return self.profile_file.changed() or self.base_file.changed() or self.fix_mode
 
-
-ACCESS_OFF = "off"
 
 _DASHBOARD_ACCOUNT = re.compile(r"dash\.cloudflare\.com/([0-9a-fA-F]{32})(?:[/?#]|$)")
 _BEARER = re.compile(r"bearer\s+", re.IGNORECASE)
@@ -311,11 +310,13 @@ def _choose_layout(
             default=False,
         )
     mode = AuthMode(options.auth_mode) if options.auth_mode else None
-    access = None
-    if options.access is not None and options.access != ACCESS_OFF:
-        access = Access(options.access)
+    access = options.access
     chosen = Layout.chosen(
-        billing, mode, authenticated, existing.layout, access, options.access == ACCESS_OFF
+        billing,
+        mode,
+        authenticated,
+        existing.layout,
+        ACCESS_OFF if access == ACCESS_OFF else Access(access) if access else None,
     )
     return chosen.keeping_names_of(existing.layout)
 
