@@ -141,7 +141,7 @@ def current(origin: str, environ: Mapping[str, str], can_log_in: bool) -> str:
     found = read(program, origin, environ)
     if found is not None and not is_expired(found):
         return found.value
-    why = "it has expired" if found is not None else "not logged in"
+    why = "it has expired" if found is not None else "not signed in, or the session ended"
     if not can_log_in:
         raise _logged_out(origin, why)
     _login(program, origin, environ)

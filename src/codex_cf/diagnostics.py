@@ -170,7 +170,7 @@ def check_access_token(
     login = access_token.login_command(origin)
     now = time.time() if now is None else now
     if found is None or access_token.is_expired(found, now):
-        why = "it has expired" if found is not None else "not logged in"
+        why = "it has expired" if found is not None else "not signed in, or the session ended"
         checks.append(
             Check(
                 "access.token",

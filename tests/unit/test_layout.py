@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex_cf.constants import AuthMode, Billing, Secret
+from codex_cf.constants import Access, AuthMode, Billing, Secret
 from codex_cf.errors import UsageError
 from codex_cf.layout import Export, Layout, read_provider, valid_variable_name
 from codex_cf.profile_names import auth_command_args, read_auth_command_args
@@ -192,3 +192,120 @@ def test_variable_names_are_what_a_shell_accepts(name):
         and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
     )
     assert valid_variable_name(name) is expected
+
+
+# ---- Cloudflare Access: one more layout, no Cloudflare token
+
+ACCESS_CASES = [
+    # access, billing, headers written, secrets, hidden
+    (Access.CLOUDFLARED, Billing.UNIFIED, {"cf-access-token": "CF_ACCESS_TOKEN"}, (), ()),
+    (
+        Access.SERVICE_TOKEN,
+        Billing.UNIFIED,
+        {
+            "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+            "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+        },
+        (Secret.ACCESS_ID, Secret.ACCESS_SECRET),
+        ("CF_ACCESS_CLIENT_ID", "CF_ACCESS_CLIENT_SECRET"),
+    ),
+    (
+        Access.CLOUDFLARED,
+        Billing.OWN_KEY,
+        {"cf-access-token": "CF_ACCESS_TOKEN"},
+        (Secret.OPENAI,),
+        (OPENAI,),
+    ),
+]
+
+
+@pytest.mark.parametrize(("access", "billing", "headers", "secrets", "exported"), ACCESS_CASES)
+def test_access_layouts_send_no_cloudflare_token(access, billing, headers, secrets, exported):
+    layout = Layout.chosen(billing, None, None, access=access)
+    assert layout.access is access
+    assert layout.access_headers == headers
+    assert layout.secrets == secrets
+    assert Secret.CLOUDFLARE not in layout.secrets
+    assert not layout.sends_gateway_header
+    assert tuple(e.variable for e in layout.exports) == (
+        (OPENAI,) if billing is Billing.OWN_KEY else ()
+    ) + tuple(v for v in exported if v != OPENAI)
+    # Every Access variable is hidden from the agent's commands, the JWT's too.
+    assert set(headers.values()) <= set(layout.hidden_variables)
+    assert CF not in layout.hidden_variables
+
+
+@pytest.mark.parametrize(("access", "billing", "headers", "secrets", "exported"), ACCESS_CASES)
+def test_an_access_provider_reads_back_as_the_same_layout(
+    access, billing, headers, secrets, exported
+):
+    layout = Layout.chosen(billing, None, None, access=access)
+    provider: dict[str, object] = {"env_http_headers": dict(headers)}
+    if layout.env_key:
+        provider["env_key"] = layout.env_key
+    reading = read_provider(provider, "work")
+    assert reading.problems == ()
+    assert reading.layout is not None
+    for question in ("access", "billing", "secrets", "exports", "hidden_variables"):
+        assert getattr(reading.layout, question) == getattr(layout, question), question
+    assert reading.layout.access_headers == headers
+    assert Layout.from_json(json.loads(json.dumps(layout.to_json()))) == layout
+
+
+def test_access_headers_carry_the_token_and_the_service_token_verbatim():
+    cloudflared = Layout.chosen(Billing.UNIFIED, None, None, access=Access.CLOUDFLARED)
+    assert cloudflared.headers({}, "a.b.c") == {"cf-access-token": "a.b.c"}
+    assert cloudflared.headers({Secret.CLOUDFLARE: "cf-fake"}) == {}
+    service = Layout.chosen(Billing.BYOK, None, None, access=Access.SERVICE_TOKEN)
+    assert service.billing is Billing.UNIFIED  # the gateway decides which key pays
+    values = {Secret.ACCESS_ID: "id.access", Secret.ACCESS_SECRET: "s3cret"}
+    assert service.headers(values) == {
+        "CF-Access-Client-Id": "id.access",
+        "CF-Access-Client-Secret": "s3cret",
+    }
+
+
+def test_access_follows_the_previous_layout_until_turned_off():
+    previous = Layout.chosen(Billing.UNIFIED, None, None, access=Access.CLOUDFLARED)
+    assert Layout.chosen(Billing.UNIFIED, None, None, previous).access is Access.CLOUDFLARED
+    assert Layout.chosen(Billing.UNIFIED, None, None, previous, "off").access is None
+
+
+def test_access_combinations_that_cannot_work_are_usage_errors():
+    with pytest.raises(UsageError, match="replaces the gateway token"):
+        Layout.chosen(Billing.UNIFIED, None, True, access=Access.CLOUDFLARED)
+    with pytest.raises(UsageError, match="auth command feeds only the Authorization") as raised:
+        Layout.chosen(Billing.OWN_KEY, AuthMode.COMMAND, None, access=Access.SERVICE_TOKEN)
+    assert raised.value.fix == "codex-cf setup --access service-token --auth env"
+
+
+@pytest.mark.parametrize(
+    ("provider", "problem"),
+    [
+        ({"env_http_headers": {"cf-access-token": "MY_JWT"}}, "not from CF_ACCESS_TOKEN"),
+        (
+            {"env_http_headers": {"CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID"}},
+            "not from CF_ACCESS_CLIENT_SECRET",
+        ),
+        (
+            {
+                "env_key": CF,
+                "env_http_headers": {"cf-access-token": "CF_ACCESS_TOKEN"},
+            },
+            "sends no Cloudflare token",
+        ),
+        (
+            {
+                "env_http_headers": {
+                    "cf-access-token": "CF_ACCESS_TOKEN",
+                    "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+                }
+            },
+            "both an Access token and a service token",
+        ),
+    ],
+)
+def test_a_broken_access_provider_says_what_is_wrong(provider, problem):
+    reading = read_provider(provider, "work")
+    assert reading.layout is None
+    assert any(problem in p for p in reading.problems), reading.problems

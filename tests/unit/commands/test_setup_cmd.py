@@ -355,3 +355,58 @@ def test_setup_keeps_the_variable_names_a_profile_already_uses(home) -> None:
     provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
     assert provider["env_key"] == "OPENAI_API_KEY"
     assert provider["env_http_headers"] == {"CF-AIG-Authorization": "MY_HEADER"}
+
+
+def test_access_with_cloudflared_writes_the_header_and_no_token(home) -> None:
+    assert setup(custom_domain="AI.Example.com", access="cloudflared") == 0
+    document = tomllib.loads(home.profile().read_text())
+    provider = document["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["base_url"] == "https://ai.example.com/openai"
+    assert provider["env_http_headers"] == {"cf-access-token": "CF_ACCESS_TOKEN"}
+    assert "env_key" not in provider
+    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN"]
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.access_app == "https://ai.example.com"
+
+
+def test_leaving_access_brings_the_cloudflare_token_back(home) -> None:
+    setup(custom_domain="ai.example.com", access="service-token", no_token=True)
+    assert setup(access="off", no_token=True) == 0
+    provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_key"] == "CLOUDFLARE_API_KEY"
+    assert "env_http_headers" not in provider
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"custom_domain": "https://ai.example.com"}, "host name"),
+        ({"custom_domain": "ai.example.com", "account_id": ACCOUNT}, "names the gateway"),
+        ({"custom_domain": "ai.example.com", "base_url": "https://x.test"}, "names the gateway"),
+        ({"account_id": ACCOUNT, "access": "cloudflared"}, "protects a gateway's custom domain"),
+        (
+            {"custom_domain": "ai.example.com", "access": "cloudflared", "auth_mode": "command"},
+            "auth command feeds only",
+        ),
+        (
+            {
+                "custom_domain": "ai.example.com",
+                "access": "service-token",
+                "authenticated_gateway": True,
+            },
+            "replaces the gateway token",
+        ),
+    ],
+)
+def test_access_options_that_cannot_work_are_refused(home, options, message) -> None:
+    with pytest.raises(UsageError, match=message):
+        setup(no_token=True, **options)
+    assert not home.profile().exists()
+
+
+def test_service_token_without_its_secrets_names_token_set(home) -> None:
+    with pytest.raises(TokenMissing) as raised:
+        setup(custom_domain="ai.example.com", access="service-token")
+    assert "token set --which access-id --stdin" in (raised.value.fix or "")
+    assert not home.profile().exists()
