@@ -233,6 +233,15 @@ def wrangler_account_id() -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _needs_custom_domain(options: SetupOptions, existing: Existing) -> bool:
+    """Access is asked for and nothing names a URL it can protect."""
+    if options.access in (None, ACCESS_OFF) or options.base_url or options.account_id:
+        return False
+    if options.gateway:
+        return False
+    return existing.base_url is None or bool(gateway_url.access_url_problem(existing.base_url))
+
+
 def _choose_base_url(options: SetupOptions, existing: Existing, interactive: bool) -> str:
     if options.custom_domain:
         if options.base_url or options.account_id or options.gateway:
@@ -244,6 +253,19 @@ def _choose_base_url(options: SetupOptions, existing: Existing, interactive: boo
         host = options.custom_domain.strip().lower()
         _checked(host, gateway_url.custom_domain_problem(host), "--custom-domain")
         return gateway_url.custom_domain_url(host)
+    if _needs_custom_domain(options, existing):
+        if not interactive:
+            raise UsageError(
+                "behind Cloudflare Access the gateway is reached on its custom domain, "
+                "which is missing",
+                f"codex-cf setup --access {options.access} --custom-domain HOST",
+            )
+        host = terminal.ask(
+            "The gateway's custom domain (AI Gateway > your gateway > Domains)",
+            None,
+            lambda v: gateway_url.custom_domain_problem(v.strip().lower()),
+        )
+        return gateway_url.custom_domain_url(host.strip().lower())
     if options.base_url:
         if options.account_id or options.gateway:
             raise UsageError(
@@ -676,15 +698,16 @@ def _report_sessions(profile: str, changed_at: float) -> None:
 
 def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -> SetupOptions:
     """Before asking anything: can the token be kept safely here? If not, say so first."""
-    variable = SECRET_VARIABLE[Secret.CLOUDFLARE]
-    if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
-        return options
     if options.access == Access.CLOUDFLARED:
         return options  # cloudflared keeps the Access token; nothing goes into the keyring
+    secret = Secret.ACCESS_ID if options.access == Access.SERVICE_TOKEN else Secret.CLOUDFLARE
+    variable = SECRET_VARIABLE[secret]
+    if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
+        return options
     try:
-        credentials.get(profile, Secret.CLOUDFLARE)
+        credentials.get(profile, secret)
     except NoSecureKeyring as no_store:
-        set_later = credentials.set_command(profile, Secret.CLOUDFLARE)
+        set_later = credentials.set_command(profile, secret)
         refusal = NoSecureKeyring(
             f"{no_store.message}; nothing was written",
             f"{no_store.fix}; or add --no-token to set up the profile now and run "

@@ -385,6 +385,7 @@ def test_leaving_access_brings_the_cloudflare_token_back(home) -> None:
         ({"custom_domain": "ai.example.com", "account_id": ACCOUNT}, "names the gateway"),
         ({"custom_domain": "ai.example.com", "base_url": "https://x.test"}, "names the gateway"),
         ({"account_id": ACCOUNT, "access": "cloudflared"}, "protects a gateway's custom domain"),
+        ({"access": "cloudflared"}, "custom domain, which is missing"),
         (
             {"custom_domain": "ai.example.com", "access": "cloudflared", "auth_mode": "command"},
             "auth command feeds only",
