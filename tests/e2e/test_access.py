@@ -225,3 +225,32 @@ def test_gateway_refuses_without_access(codex, cloudflared) -> None:
         with pytest.raises(urllib.error.HTTPError) as forbidden:
             opener.open(request, timeout=30)
         assert forbidden.value.code == 403
+
+
+def test_setup_on_a_terminal_asks_for_the_custom_domain(home) -> None:
+    child = spawn("setup", "--access", "cloudflared", "--offline")
+    child.expect_exact("custom domain")
+    child.sendline("https://ai.example.com")
+    child.expect_exact("a custom domain is a host name")
+    child.sendline("ai.example.com")
+    child.expect_exact("Model")
+    child.sendline("")
+    child.expect_exact("Reasoning effort")
+    child.sendline("")
+    child.expect_exact("Write these changes?")
+    child.sendline("y")
+    assert finish(child) == 0
+    text = home.profile().read_text()
+    assert 'base_url = "https://ai.example.com/openai"' in text
+    assert 'cf-access-token = "CF_ACCESS_TOKEN"' in text
+
+
+def test_self_test_runs_an_access_profile_without_asking_cloudflared(codex, cloudflared) -> None:
+    done = run_codex_cf(
+        "setup", "--access", "cloudflared", "--custom-domain", "ai.example.com", "--yes"
+    )
+    assert done.returncode == 0, done.stderr
+    tested = run_codex_cf("doctor", "--self-test", timeout=240)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "cf-access-token carried the token codex-cf holds" in tested.stdout
+    assert cloudflared.calls() == []

@@ -306,8 +306,8 @@ def _choose_billing(options: SetupOptions, existing: Existing, interactive: bool
         return Billing(options.billing)
     if existing.layout is not None:
         return existing.layout.billing
-    if not interactive:
-        return Billing.UNIFIED
+    if not interactive or options.access in tuple(Access):
+        return Billing.UNIFIED  # behind Access the gateway's settings decide which key pays
     terminal.say("How do you pay for the models Codex uses through the gateway?")
     for number, (choice, explanation) in enumerate(_BILLING_CHOICES.items(), 1):
         terminal.say(f"  {number}) {choice.value:8} {explanation}")
