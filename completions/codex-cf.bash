@@ -13,7 +13,7 @@
 _codex_cf_words() {
     case $1 in
     '') REPLY='setup token doctor usage completion remove --help -h --version' ;;
-    setup) REPLY='--profile -p --account-id --gateway --model --reasoning-effort --base-url --auth --billing --authenticated-gateway --open-gateway --access --custom-domain --token-stdin --no-token --yes -y --dry-run --offline --help -h' ;;
+    setup) REPLY='--profile -p --account-id --gateway --model --reasoning-effort --base-url --auth --billing --authenticated-gateway --open-gateway --access --custom-domain --metadata --no-metadata --token-stdin --no-token --yes -y --dry-run --offline --help -h' ;;
     token) REPLY='set status delete verify import print --help -h' ;;
     'token set') REPLY='--profile -p --which --stdin --help -h' ;;
     'token status' | 'token delete' | 'token import' | 'token print') REPLY='--profile -p --which --help -h' ;;

@@ -115,6 +115,8 @@ complete -c codex-cf -n '__codex_cf_in setup' -l authenticated-gateway -d 'The g
 complete -c codex-cf -n '__codex_cf_in setup' -l open-gateway -d 'The gateway is open'
 complete -c codex-cf -n '__codex_cf_in setup' -l access -x -a 'cloudflared service-token off' -d 'Cloudflare Access in front of a custom domain'
 complete -c codex-cf -n '__codex_cf_in setup' -l custom-domain -x -d 'The gateway custom domain'
+complete -c codex-cf -n '__codex_cf_in setup' -l metadata -d 'Tag requests with launch, project, profile, host'
+complete -c codex-cf -n '__codex_cf_in setup' -l no-metadata -d 'Send no request tags'
 complete -c codex-cf -n '__codex_cf_in setup' -l token-stdin -d 'Read the Cloudflare token from standard input'
 complete -c codex-cf -n '__codex_cf_in setup' -l no-token -d 'Do not ask for or store a token'
 complete -c codex-cf -n '__codex_cf_in setup' -s y -l yes -d 'Ask nothing; fail naming what is missing'

@@ -54,7 +54,7 @@ from codex_cf import launch_cache  # noqa: E402
 from codex_cf.constants import DEFAULT_PROFILE as PROFILE  # noqa: E402
 from codex_cf.constants import KEYRING_SERVICE as SERVICE  # noqa: E402
 from helpers import importtime  # noqa: E402
-from helpers.profiles import CURRENT as PROFILE_TEXT  # noqa: E402  (what setup writes)
+from helpers.profiles import TAGGED as PROFILE_TEXT  # noqa: E402  (what setup writes)
 from helpers.secret_service import MissingTool, SecretServiceSession  # noqa: E402
 
 LAUNCH_GOAL = 0.50

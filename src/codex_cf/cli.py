@@ -145,6 +145,13 @@ def group() -> None:
     metavar="HOST",
     help="The gateway's custom domain (https://HOST/openai) instead of account/gateway.",
 )
+@click.option(
+    "--metadata/--no-metadata",
+    "metadata",
+    default=None,
+    help="Tag each launch's requests (cf-aig-metadata: launch, project, profile, host). "
+    "[default: keep the profile's; new profiles: on]",
+)
 @click.option("--token-stdin", is_flag=True, help="Read the Cloudflare token from standard input.")
 @click.option("--no-token", is_flag=True, help="Do not ask for or store a token.")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing; fail naming what is missing.")

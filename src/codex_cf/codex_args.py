@@ -32,6 +32,7 @@ class CodexCommandLine(NamedTuple):
     profile: str | None
     subcommand: str | None
     runtime: bool
+    cd: str | None = None  # -C/--cd DIR: the working directory Codex will use
 
     def codex_argv(self, profile: str | None) -> list[str]:
         """The arguments Codex gets: `--profile` once, and only where it is accepted."""
@@ -55,6 +56,17 @@ def _profile_value(token: str, following: str | None) -> tuple[str | None, int]:
     return None, 0
 
 
+def _cd_value(token: str, following: str | None) -> str | None:
+    """The folder a -C/--cd token names (its value in the token or the next one)."""
+    if token in ("-C", "--cd"):
+        return following
+    if token.startswith("--cd="):
+        return token.removeprefix("--cd=")
+    if token.startswith("-C") and len(token) > 2:
+        return token[2:]
+    return None
+
+
 def _value_span(args: Sequence[str], index: int) -> int:
     """How many tokens an option at args[index] spans, its values included."""
     token = args[index]
@@ -73,6 +85,7 @@ def parse(args: Sequence[str]) -> CodexCommandLine:
     profile: str | None = None
     positionals: list[str] = []
     info_only = False
+    cd: str | None = None
     i = 0
     while i < len(args):
         token = args[i]
@@ -95,6 +108,7 @@ def parse(args: Sequence[str]) -> CodexCommandLine:
         if token in CODEX_INFO_OPTIONS:
             info_only = True
         if token.startswith("-") and token != "-":
+            cd = _cd_value(token, following) or cd
             span = _value_span(args, i)
             kept.extend(args[i : i + span])
             i += span
@@ -112,6 +126,7 @@ def parse(args: Sequence[str]) -> CodexCommandLine:
         profile=profile,
         subcommand=subcommand,
         runtime=not info_only and _is_runtime(subcommand, positionals),
+        cd=cd,
     )
 
 

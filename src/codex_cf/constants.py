@@ -41,6 +41,9 @@ WIRE_API = "responses"
 # variable's value verbatim, so that variable holds "Bearer <token>".
 GATEWAY_AUTH_HEADER = "cf-aig-authorization"
 BEARER_PREFIX = "Bearer "
+# Header the gateway groups logs, analytics and spend limits by: a JSON object of
+# request tags, which codex-cf computes per launch into METADATA_VARIABLE.
+METADATA_HEADER = "cf-aig-metadata"
 
 
 class Secret(enum.StrEnum):
@@ -60,6 +63,7 @@ SECRET_VARIABLE = {
     Secret.ACCESS_SECRET: "CF_ACCESS_CLIENT_SECRET",
 }
 GATEWAY_AUTH_VARIABLE = "CF_AIG_AUTHORIZATION"
+METADATA_VARIABLE = "CF_AIG_METADATA"
 SECRET_LABEL = {
     Secret.CLOUDFLARE: "Cloudflare API token",
     Secret.OPENAI: "OpenAI API key",

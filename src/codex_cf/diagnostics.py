@@ -232,7 +232,12 @@ def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Che
     fix = sandbox.fix(paths.profile_path(profile))
     if sandbox.full_access:
         reach = "your keyring (secret-tool, codex-cf token print)"
-        if facts is not None and facts.layout.auth_mode is AuthMode.ENV and facts.layout.exports:
+        layout = facts.layout if facts is not None else None
+        if (
+            layout is not None
+            and layout.auth_mode is AuthMode.ENV
+            and any(e.secret is not None for e in layout.exports)
+        ):
             reach += " and from /proc of Codex's own processes"
         return Check(
             "sandbox.reach",

@@ -13,7 +13,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from codex_cf import codex_args, codex_binary, credentials, profile_facts, profile_names
+from codex_cf import (
+    codex_args,
+    codex_binary,
+    credentials,
+    metadata,
+    profile_facts,
+    profile_names,
+)
 from codex_cf.constants import REENTRY_ENV, Secret
 from codex_cf.errors import NoSecureKeyring, ProfileNotCurrent
 
@@ -38,6 +45,8 @@ class Launch(NamedTuple):
     executable: str
     argv: list[str]
     env: dict[str, str]
+    # The profile and the id its requests are tagged with, recorded when Codex starts.
+    tagged: tuple[str, metadata.Launch] | None = None
 
 
 def _current_facts(
@@ -91,6 +100,8 @@ def token_environment(
     values: dict[Secret, str] = {}
     layout = facts.layout
     for export in layout.exports:
+        if export.secret is None:
+            continue  # the request tags: set by tag_environment
         given = credentials.from_environment(environ, export.variable)
         if given is not None:
             if given != environ[export.variable]:
@@ -108,12 +119,27 @@ def token_environment(
             assert facts.access_app is not None
             given = access_token.current(facts.access_app, environ, person is not None)
         added[access_variable] = given
-    exported = {e.secret for e in layout.exports}
+    exported = {e.secret for e in layout.exports if e.secret is not None}
     for secret in layout.secrets:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.
         if secret not in exported:
             _secret(profile, secret, environ, person, must_save=True)
     return added
+
+
+def tag_environment(
+    profile: str, facts: profile_facts.ProfileFacts, cd: str | None, environ: Mapping[str, str]
+) -> tuple[dict[str, str], metadata.Launch | None]:
+    """The request tags for a new launch, in both auth modes (they hold no secret).
+
+    Always computed afresh, whatever the environment holds: an id is this launch's.
+    """
+    variables = [e.variable for e in facts.layout.exports if e.secret is None]
+    if not variables:
+        return {}, None
+    tag = metadata.Launch.new()
+    value = metadata.tags(tag, profile, cd, environ)
+    return dict.fromkeys(variables, value), tag
 
 
 def plan_launch(args: Sequence[str], environ: Mapping[str, str], person: Person | None) -> Launch:
@@ -123,14 +149,18 @@ def plan_launch(args: Sequence[str], environ: Mapping[str, str], person: Person 
     codex = codex_binary.find(environ)
     env = codex.environment(environ)
     profile = None
+    tagged = None
     if cmdline.runtime:
         profile = profile_names.resolve_name(cmdline.profile, environ)
         facts = _current_facts(profile, environ, person)
         env.update(token_environment(profile, facts, environ, person))
+        tag_variables, tag = tag_environment(profile, facts, cmdline.cd, environ)
+        env.update(tag_variables)
+        tagged = (profile, tag) if tag is not None else None
         codex_binary.require_supported(codex, environ)
     argv = cmdline.codex_argv(profile)
     env[REENTRY_ENV] = codex_binary.reentry_marker(argv)
-    return Launch(codex.program, [codex.program, *argv], env)
+    return Launch(codex.program, [codex.program, *argv], env, tagged)
 
 
 def exec_launch(launch: Launch, platform: str = sys.platform) -> int:
@@ -139,6 +169,10 @@ def exec_launch(launch: Launch, platform: str = sys.platform) -> int:
     Returns only on Windows, which has no exec: there Codex runs as a child
     and its exit status is returned for codex-cf to exit with.
     """
+    if launch.tagged is not None:
+        # For `doctor --live`: one small cache write, not synced to disk (a lost
+        # record only means the check finds no launch).
+        metadata.remember_launch(*launch.tagged, launch.env)
     sys.stdout.flush()
     sys.stderr.flush()
     if platform != "win32":

@@ -21,6 +21,8 @@ from codex_cf.constants import (
     BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     GATEWAY_AUTH_VARIABLE,
+    METADATA_HEADER,
+    METADATA_VARIABLE,
     SECRET_VARIABLE,
     Access,
     AuthMode,
@@ -45,10 +47,11 @@ _AUTHORIZATION_SECRET = {
 
 
 class Export(NamedTuple):
-    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front."""
+    """A variable codex-cf sets for Codex: a secret, maybe with `Bearer ` in front, or
+    (no secret) the launch's request tags, computed afresh at each launch."""
 
     variable: str
-    secret: Secret
+    secret: Secret | None
     prefix: str = ""
 
 
@@ -76,26 +79,32 @@ class Layout(NamedTuple):
     authorization_variable: str | None = None  # env mode's env_key; None: the usual one
     gateway_variable: str = GATEWAY_AUTH_VARIABLE
     access: Access | None = None  # Cloudflare Access in front of a custom domain
+    metadata: bool = False  # requests tagged with cf-aig-metadata (setup's default: on)
 
     @classmethod
-    def chosen(
+    def chosen(  # noqa: PLR0913  # one argument per setup option, and the previous layout
         cls,
         billing: Billing,
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         previous: Layout | None = None,
+        *,
         access: Access | Literal["off"] | None = None,
+        metadata: bool | None = None,
     ) -> Layout:
         """A layout from setup's choices; a combination that cannot work is a usage error.
 
         What the user left open (None) follows the previous layout where it still fits:
-        its auth mode, its gateway authentication when the billing is the same, and its
-        Cloudflare Access (until `access` is "off").
+        its auth mode, its tagging, its gateway authentication when the billing is the
+        same, and its Cloudflare Access (until `access` is "off"). A new profile tags its
+        requests.
         """
+        if metadata is None:
+            metadata = previous.metadata if previous is not None else True
         if access is None and previous is not None:
             access = previous.access
         if isinstance(access, Access):
-            return cls._behind_access(billing, auth_mode, authenticated_gateway, access)
+            return cls._behind_access(billing, auth_mode, authenticated_gateway, access, metadata)
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
                 raise UsageError(
@@ -108,7 +117,7 @@ class Layout(NamedTuple):
                     "the environment, so command auth has nothing to hand over",
                     "codex-cf setup --billing byok --auth env",
                 )
-            return cls(billing, AuthMode.ENV, True)
+            return cls(billing, AuthMode.ENV, True, metadata=metadata)
         if auth_mode is None:
             auth_mode = previous.auth_mode if previous is not None else AuthMode.ENV
         if authenticated_gateway is None:
@@ -117,7 +126,7 @@ class Layout(NamedTuple):
                 and previous.billing is billing
                 and previous.authenticated_gateway
             )
-        return cls(billing, auth_mode, authenticated_gateway)
+        return cls(billing, auth_mode, authenticated_gateway, metadata=metadata)
 
     @classmethod
     def _behind_access(
@@ -126,6 +135,7 @@ class Layout(NamedTuple):
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         access: Access,
+        metadata: bool,
     ) -> Layout:
         """Access's credential replaces the Cloudflare token: the gateway accepts a valid
         Access token as the request's credential, and which key pays (Unified Billing or
@@ -144,7 +154,7 @@ class Layout(NamedTuple):
             )
         if billing is Billing.BYOK:
             billing = Billing.UNIFIED
-        return cls(billing, AuthMode.ENV, False, access=access)
+        return cls(billing, AuthMode.ENV, False, access=access, metadata=metadata)
 
     def keeping_names_of(self, existing: Layout | None) -> Layout:
         """This layout with the variable names an existing profile already uses for the
@@ -225,20 +235,30 @@ class Layout(NamedTuple):
             found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
         if self.access is Access.SERVICE_TOKEN:
             found.extend(Export(SECRET_VARIABLE[s], s) for s in ACCESS_SERVICE_HEADERS)
+        if self.metadata:  # no secret: exported in command mode too
+            found.append(Export(METADATA_VARIABLE, None))
         return tuple(found)
 
     @property
-    def hidden_variables(self) -> tuple[str, ...]:
-        """What the agent's commands must not see: every exported variable, and each needed
-        secret's usual variable, which users following Cloudflare's page export in their
-        own shell whatever the mode."""
-        names = [e.variable for e in self.exports]
+    def secret_variables(self) -> tuple[str, ...]:
+        """What the agent's commands must not see: every variable exported with a secret,
+        the Access token's, and each needed secret's usual variable, which users following
+        Cloudflare's page export in their own shell whatever the mode."""
+        names = [e.variable for e in self.exports if e.secret is not None]
         if self.access_token_variable is not None:
             names.append(self.access_token_variable)
         for secret in (self.authorization, *self.secrets):  # Authorization's first
             if secret is not None and SECRET_VARIABLE[secret] not in names:
                 names.append(SECRET_VARIABLE[secret])
         return tuple(names)
+
+    @property
+    def hidden_variables(self) -> tuple[str, ...]:
+        """What setup keeps from the agent's commands: the secret variables, and the
+        request tags too. Those hold no secret, but they name this launch: a Codex the
+        agent starts is another session and must not send requests under its id."""
+        tags = (METADATA_VARIABLE,) if self.metadata else ()
+        return (*self.secret_variables, *tags)
 
     def headers(
         self, values: Mapping[Secret, str], access_token: str | None = None
@@ -264,10 +284,11 @@ class Layout(NamedTuple):
         gateway = ", authenticated gateway" if self.authenticated_gateway else ""
         if self.billing is Billing.BYOK:
             gateway = ""
+        tagged = ", requests tagged" if self.metadata else ""
         if self.access is not None:
             billing = "own-key" if self.billing is Billing.OWN_KEY else "by the gateway"
-            return f"Cloudflare Access ({self.access.value}), billing {billing}"
-        return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}"
+            return f"Cloudflare Access ({self.access.value}), billing {billing}{tagged}"
+        return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}{tagged}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -277,6 +298,7 @@ class Layout(NamedTuple):
             "authorization_variable": self.authorization_variable,
             "gateway_variable": self.gateway_variable,
             "access": None if self.access is None else self.access.value,
+            "metadata": self.metadata,
         }
 
     @classmethod
@@ -288,7 +310,8 @@ class Layout(NamedTuple):
             bool(data["authenticated_gateway"]),
             data["authorization_variable"],
             data["gateway_variable"],
-            None if data.get("access") is None else Access(data["access"]),
+            None if data["access"] is None else Access(data["access"]),
+            data["metadata"] is True,
         )
         if not valid_variable_name(layout.gateway_variable) or not (
             layout.authorization_variable is None
@@ -308,6 +331,14 @@ class ProviderReading(NamedTuple):
 
 def _table(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _header_variable(headers: Mapping[str, Any], header: str) -> str | None:
+    """The variable env_http_headers names for a header, whatever the header's case."""
+    return next(
+        (v for h, v in headers.items() if str(h).lower() == header and isinstance(v, str)),
+        None,
+    )
 
 
 def _access_problems(
@@ -361,14 +392,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     env_key = provider.get("env_key")
     auth = provider.get("auth")
     headers = _table(provider.get("env_http_headers"))
-    gateway_variable = next(
-        (
-            v
-            for h, v in headers.items()
-            if str(h).lower() == GATEWAY_AUTH_HEADER and isinstance(v, str)
-        ),
-        None,
-    )
+    gateway_variable = _header_variable(headers, GATEWAY_AUTH_HEADER)
     problems: list[str] = []
     access = _read_access(headers, problems)
     authorization: Secret | None = None
@@ -422,5 +446,6 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         authorization_variable if mode is AuthMode.ENV else None,
         gateway_variable or GATEWAY_AUTH_VARIABLE,
         access,
+        _header_variable(headers, METADATA_HEADER) == METADATA_VARIABLE,
     )
     return ProviderReading(layout, auth_command, tuple(problems))

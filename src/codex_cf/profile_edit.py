@@ -2,7 +2,8 @@
 
 Pure functions over tomlkit documents. They write what the layout model says
 and change only the keys codex-cf owns (model, reasoning effort, the provider's
-base_url, wire_api and auth keys, the exclude list); tomlkit keeps every other byte.
+base_url, wire_api, auth keys, cf-aig and Access headers, the exclude list); tomlkit
+keeps every other byte.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from tomlkit.toml_document import TOMLDocument
 
 from codex_cf.constants import (
     ACCESS_SERVICE_HEADERS,
+    ACCESS_TOKEN_HEADER,
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
+    METADATA_HEADER,
+    METADATA_VARIABLE,
     PROVIDER_ID,
     PROVIDER_NAME,
     WIRE_API,
-    Access,
 )
 from codex_cf.errors import ProfileNotCurrent
 from codex_cf.layout import AUTH_COMMAND_TIMEOUT_MS, Layout
@@ -115,14 +118,18 @@ def _apply_authorization(provider: Mapping, desired: Desired) -> None:
         auth.add(tomlkit.nl())  # type: ignore[attr-defined]  # a blank line before the next table
 
 
-def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
-    """Set or remove the cf-aig-authorization header, keeping the spelling of its name."""
+def _apply_header(
+    provider: Mapping, header: str, variable: str | None, owned: str | None = None
+) -> None:
+    """Set a header's variable in env_http_headers, or remove the header (variable None),
+    keeping the spelling of its name. With `owned`, only a header naming that variable
+    is removed: one naming another variable is the user's own."""
     headers = provider.get("env_http_headers")
     ours = None
     if _mapping(headers):
-        ours = next((h for h in headers if str(h).lower() == GATEWAY_AUTH_HEADER), None)
-    if not layout.sends_gateway_header:
-        if ours is not None and _mapping(headers):
+        ours = next((h for h in headers if str(h).lower() == header.lower()), None)
+    if variable is None:
+        if ours is not None and _mapping(headers) and owned in (None, headers[ours]):
             del headers[ours]
             if not headers:
                 del provider["env_http_headers"]
@@ -135,37 +142,14 @@ def _apply_gateway_header(provider: Mapping, layout: Layout) -> None:
             "the provider's env_http_headers is not a table; codex-cf will not guess",
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
-    _set(headers, ours or GATEWAY_AUTH_HEADER, layout.gateway_variable)
+    _set(headers, ours or header, variable)
 
 
 def _apply_access_headers(provider: Mapping, layout: Layout) -> None:
-    """Set the Access headers the layout sends and remove the other Access headers,
-    keeping the spelling of a header name already there."""
-    wanted = {h.lower(): (h, v) for h, v in layout.access_headers.items()}
-    known = {h.lower() for h in Layout(access=Access.CLOUDFLARED).access_headers}
-    known |= {h.lower() for h in ACCESS_SERVICE_HEADERS.values()}
-    headers = provider.get("env_http_headers")
-    if _mapping(headers):
-        present = {str(h).lower(): str(h) for h in headers}
-        for lower, name in present.items():
-            if lower in known and lower not in wanted:
-                del headers[name]
-        if not headers and not wanted:
-            del provider["env_http_headers"]
-    elif headers is not None and wanted:
-        raise ProfileNotCurrent(
-            "the provider's env_http_headers is not a table; codex-cf will not guess",
-            "make env_http_headers a table (or remove it), then run codex-cf setup again",
-        )
-    else:
-        present = {}
-    if not wanted:
-        return
-    if not _mapping(headers):
-        headers = tomlkit.inline_table()
-        provider["env_http_headers"] = headers
-    for lower, (name, variable) in wanted.items():
-        _set(headers, present.get(lower, name), variable)
+    """Set the Cloudflare Access headers the layout sends and remove the others."""
+    wanted = layout.access_headers
+    for header in (ACCESS_TOKEN_HEADER, *ACCESS_SERVICE_HEADERS.values()):
+        _apply_header(provider, header, wanted.get(header))
 
 
 def _exclude(document: TOMLDocument, variables: tuple[str, ...]) -> None:
@@ -215,8 +199,12 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     _set(provider, "base_url", desired.base_url)
     _apply_authorization(provider, desired)
     _set(provider, "wire_api", WIRE_API)
-    _apply_gateway_header(provider, desired.layout)
-    _apply_access_headers(provider, desired.layout)
+    layout = desired.layout
+    gateway_variable = layout.gateway_variable if layout.sends_gateway_header else None
+    _apply_header(provider, GATEWAY_AUTH_HEADER, gateway_variable)
+    _apply_access_headers(provider, layout)
+    tags_variable = METADATA_VARIABLE if layout.metadata else None
+    _apply_header(provider, METADATA_HEADER, tags_variable, owned=METADATA_VARIABLE)
     _exclude(document, desired.layout.hidden_variables)
 
 

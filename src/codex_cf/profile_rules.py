@@ -100,7 +100,9 @@ def _credentials(
     if layout.access_token_variable is not None and isinstance(base_url, str):
         access_app = app_origin(base_url)
     facts = ProfileFacts(layout, reading.auth_command, access_app)
-    return [verdict("profile.auth", True, layout.describe())], facts, layout.hidden_variables
+    # The tags' variable is hidden too where setup wrote it, but holds no secret: a
+    # profile without it in the exclude list is still current.
+    return [verdict("profile.auth", True, layout.describe())], facts, layout.secret_variables
 
 
 def chat_providers(document: Mapping[str, Any]) -> list[str]:

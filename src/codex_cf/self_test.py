@@ -30,6 +30,7 @@ from codex_cf import (
     credentials,
     fake_gateway,
     gateway_url,
+    metadata,
     paths,
     profile_edit,
     profile_facts,
@@ -490,7 +491,13 @@ def run(profile: str, environ: Mapping[str, str] | None = None) -> list[Check]:
                     Status.OK,
                     f"your profile {profile!r} and config.toml, with the base URL on 127.0.0.1",
                 )
-            status, stderr = _launch(prepared, gateway, workdir)
+            # Its requests never reach Cloudflare: `doctor --live` keeps looking for the
+            # profile's last real launch.
+            last = metadata.last_launch(profile, env)
+            try:
+                status, stderr = _launch(prepared, gateway, workdir)
+            finally:
+                metadata.restore_launch(profile, last, env)
             return [intro, *_evaluate(prepared, gateway, status, stderr)]
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from codex_cf import metadata
 from helpers import profiles, real_parts, stand_in_codex
 from helpers.process import run_codex_cf
 from helpers.tokens import assert_absent, fake_token
@@ -68,6 +69,9 @@ def test_set_up_machine_passes_and_no_file_changes(
     config = home.codex_home / "config.toml"
     config.write_text("# mine\n[tui]\nnotifications = false\n")
     before = {p.name: p.read_bytes() for p in home.codex_home.iterdir()}
+    # A real launch's id, which the self-test's own (loopback) launch must not replace.
+    real_launch = metadata.Launch("0123456789abcdef", "2026-01-01T00:00:00Z")
+    metadata.remember_launch(profile, real_launch)
     try:
         status, checks, output = self_test(real_codex_env, "--profile", profile)
     finally:
@@ -79,6 +83,7 @@ def test_set_up_machine_passes_and_no_file_changes(
     assert checks["self_test.environ"]["status"] == "ok", checks["self_test.environ"]
     assert checks["self_test.keyring"]["status"] == "ok", checks["self_test.keyring"]
     assert {p.name: p.read_bytes() for p in home.codex_home.iterdir()} == before
+    assert metadata.last_launch(profile) == real_launch
     assert_absent(token, output)
 
 

@@ -22,6 +22,12 @@ wire_api = "responses"
 exclude = ["CLOUDFLARE_API_KEY"]
 '''
 
+# What setup writes now: the same, with each launch's requests tagged.
+TAGGED = CURRENT.replace(
+    'wire_api = "responses"\n',
+    'wire_api = "responses"\nenv_http_headers = {cf-aig-metadata = "CF_AIG_METADATA"}\n',
+).replace('exclude = ["CLOUDFLARE_API_KEY"]', 'exclude = ["CLOUDFLARE_API_KEY", "CF_AIG_METADATA"]')
+
 
 def write(path: Path, text: str = CURRENT, mode: int = 0o600) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ is left to scripts/bench_launch.py: these machines are shared and noisy.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -46,6 +47,7 @@ from codex_cf.main import main
 sys.exit(main(sys.argv[2:]))
 """
 
+_TEMP_NAME = re.compile(r"\.[0-9a-f]{12}\.tmp$")
 _PROCESS_EVENTS = {"subprocess.Popen", "os.posix_spawn", "os.fork", "os.system", "os.spawn"}
 
 
@@ -58,9 +60,14 @@ class Trace:
         return importtime.top_level(self.modules)
 
     def under(self, folder: Path) -> list[tuple[str, str]]:
-        """Events on paths inside folder, the path made relative to it."""
+        """Events on paths inside folder, the path made relative to it, and a temp file's
+        random part (atomic_file's `.NAME.RANDOM.tmp`) made the same for every run."""
         prefix = str(folder) + os.sep
-        return [(e, p.removeprefix(prefix)) for e, p in self.events if p.startswith(prefix)]
+        return [
+            (e, _TEMP_NAME.sub(".RANDOM.tmp", p.removeprefix(prefix)))
+            for e, p in self.events
+            if p.startswith(prefix)
+        ]
 
 
 def traced_launch(root: Path, *args: str, env: dict[str, str] | None = None) -> Trace:
@@ -211,8 +218,9 @@ def small_and_large(home, stand_in, monkeypatch) -> SmallAndLarge:
     monkeypatch.setenv("CLOUDFLARE_API_KEY", fake_token("env"))
     small = home.home
     large = home.root / "large-home"
-    profiles.write(small / ".codex" / "cloudflare-aig.config.toml")
-    profiles.write(large / ".codex" / "cloudflare-aig.config.toml", grown(profiles.CURRENT))
+    # As setup writes them now: each launch tags its requests and records its id.
+    profiles.write(small / ".codex" / "cloudflare-aig.config.toml", profiles.TAGGED)
+    profiles.write(large / ".codex" / "cloudflare-aig.config.toml", grown(profiles.TAGGED))
     (large / ".codex" / "config.toml").write_text(grown('model = "gpt-5.5"\n'))
     for n in range(200):
         profiles.write(large / ".codex" / f"other-{n}.config.toml", grown(profiles.CURRENT, 50))
@@ -231,6 +239,9 @@ def test_warm_launch_work_does_not_grow_with_codex_files(home, small_and_large) 
     # So both do the same work: the same files opened, in the same order.
     assert both.small.under(both.small_home) == both.large.under(both.large_home)
     assert both.small.under(both.small_home)  # the trace saw the cache being read
+    # Its one write: the launch's id for `doctor --live`, in a temp file renamed over.
+    written = [p for e, p in both.small.under(both.small_home) if p.endswith(".tmp")]
+    assert written == [".cache/codex-cf/.last-launch.json.RANDOM.tmp"]
     assert both.small.modules == both.large.modules
 
 

@@ -299,3 +299,32 @@ def test_a_warm_launch_through_the_command_sees_the_edit(home, stand_in, token) 
     done = run_codex_cf("exec", "after the edit")
     assert done.returncode == ExitStatus.PROFILE_NOT_CURRENT, done.stderr
     assert [r["args"][-1] for r in stand_in.runs()] == ["warm"]
+
+
+def test_a_tagged_profile_gets_fresh_tags_each_launch_whatever_is_set(
+    home, stand_in, token, monkeypatch
+) -> None:
+    import json
+
+    from codex_cf import metadata
+
+    profiles.write(home.profile(), profiles.TAGGED)
+    monkeypatch.setenv("CF_AIG_METADATA", '{"launch":"inherited"}')
+    first, second = plan("exec", "hi"), plan("exec", "hi")
+    tags = [json.loads(p.env["CF_AIG_METADATA"]) for p in (first, second)]
+    assert tags[0][metadata.LAUNCH] != tags[1][metadata.LAUNCH]
+    assert "inherited" not in {t[metadata.LAUNCH] for t in tags}
+    assert first.tagged is not None
+    assert first.tagged[0] == "cloudflare-aig"
+    assert first.tagged[1].launch_id == tags[0][metadata.LAUNCH]
+    # Deciding records nothing; the launch records its id as Codex starts.
+    assert metadata.last_launch("cloudflare-aig") is None
+    assert launch.exec_launch(first, platform="win32") == 0
+    assert metadata.last_launch("cloudflare-aig") == first.tagged[1]
+
+
+def test_an_untagged_profile_sets_no_tags(home, stand_in, token) -> None:
+    profiles.write(home.profile())
+    result = plan("exec", "hi")
+    assert "CF_AIG_METADATA" not in result.env
+    assert result.tagged is None

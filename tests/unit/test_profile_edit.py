@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import tempfile
 import tomllib
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_cf import profile_edit, profile_facts, profile_rules
-from codex_cf.constants import AuthMode, Billing
+from codex_cf.constants import Access, AuthMode, Billing
 from codex_cf.errors import ProfileNotCurrent
 from codex_cf.layout import Layout
 
@@ -32,6 +33,7 @@ def desired(**overrides: object) -> profile_edit.Desired:
         overrides.pop("billing", Billing.UNIFIED),  # type: ignore[arg-type]
         overrides.pop("auth_mode", AuthMode.ENV),  # type: ignore[arg-type]
         overrides.pop("authenticated_gateway", False),  # type: ignore[arg-type]
+        metadata=overrides.pop("metadata", False),  # type: ignore[arg-type]
     )
     values.update(overrides, layout=layout)
     return profile_edit.Desired(**values)  # type: ignore[arg-type]
@@ -216,14 +218,15 @@ def _foreign(text: str) -> dict[str, object]:
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(user_content(), st.sampled_from(list(Billing)), st.booleans())
-def test_user_content_survives_setup(content: str, billing: Billing, authenticated: bool) -> None:
-    text = edited(
-        content, desired(billing=billing, authenticated_gateway=authenticated), creating=True
-    )
+@given(user_content(), st.sampled_from(list(Billing)), st.booleans(), st.booleans())
+def test_user_content_survives_setup(
+    content: str, billing: Billing, authenticated: bool, tagged: bool
+) -> None:
+    want = desired(billing=billing, authenticated_gateway=authenticated, metadata=tagged)
+    text = edited(content, want, creating=True)
     assert_only_additions(content, text)
     assert _foreign(text) == _foreign(content)
-    facts(text)
+    assert facts(text).layout.metadata is tagged
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
@@ -239,10 +242,14 @@ def test_switching_layouts_and_modes_keeps_foreign_keys(
     text = edited(content, desired(), creating=True)
     for billing in layouts:
         mode = AuthMode.COMMAND if command and billing is not Billing.BYOK else AuthMode.ENV
-        text = edited(text, desired(billing=billing, auth_mode=mode, codex_cf_path=str(executable)))
+        want = desired(
+            billing=billing, auth_mode=mode, codex_cf_path=str(executable), metadata=command
+        )
+        text = edited(text, want)
         assert _foreign(text) == _foreign(content)
         assert_only_additions(content, text)
         assert facts(text).layout.billing is billing
+        assert facts(text).layout.metadata is command
         command = not command
 
 
@@ -260,3 +267,52 @@ def test_legacy_config_entries_are_migrated() -> None:
     assert result["model_providers"]["old"]["wire_api"] == "responses"
     assert 'model = "o3" # mine' in document.as_string()
     assert profile_rules.check_base_config(result, "cloudflare-aig").ok
+
+
+def test_tags_on_and_off_keep_the_gateway_header_and_a_users_own_metadata_header() -> None:
+    tagged = edited("", desired(billing=Billing.BYOK, authenticated_gateway=True, metadata=True))
+    provider = tomllib.loads(tagged)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-aig-authorization": "CF_AIG_AUTHORIZATION",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
+    untagged = edited(tagged, desired(billing=Billing.BYOK, authenticated_gateway=True))
+    provider = tomllib.loads(untagged)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {"cf-aig-authorization": "CF_AIG_AUTHORIZATION"}
+    # A header naming another variable is the user's own: turning tags off leaves it.
+    theirs = untagged.replace(
+        '"CF_AIG_AUTHORIZATION" }', '"CF_AIG_AUTHORIZATION", CF-AIG-Metadata = "MY_TAGS" }'
+    )
+    assert "MY_TAGS" in theirs
+    assert edited(theirs, desired(billing=Billing.BYOK, authenticated_gateway=True)) == theirs
+
+
+def behind_access(layout: Layout) -> profile_edit.Desired:
+    """A profile on a custom domain, which Cloudflare Access protects."""
+    return dataclasses.replace(desired(base_url="https://ai.example.com/openai"), layout=layout)
+
+
+def test_access_and_tags_are_written_together_and_read_back() -> None:
+    base = Layout(access=Access.CLOUDFLARED, metadata=True)
+    text = edited("", behind_access(base), creating=True)
+    document = tomllib.loads(text)
+    provider = document["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-access-token": "CF_ACCESS_TOKEN",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
+    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN", "CF_AIG_METADATA"]
+    assert facts(text).layout == base
+    # Another Access credential swaps the Access headers and keeps the tags.
+    service = base._replace(access=Access.SERVICE_TOKEN)
+    swapped = edited(text, behind_access(service))
+    provider = tomllib.loads(swapped)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-aig-metadata": "CF_AIG_METADATA",
+        "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+        "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+    }
+    assert facts(swapped).layout == service
+    # Tags off leaves the Access headers alone.
+    untagged = service._replace(metadata=False)
+    assert facts(edited(swapped, behind_access(untagged))).layout == untagged

@@ -35,7 +35,8 @@ def test_ci_runs_the_test_command_the_readme_gives() -> None:
 def test_the_first_command_installs_a_command_reachable_by_name() -> None:
     first_screen = README.split("---", 1)[0]
     first = re.findall(r"```sh\n(.*?)```", first_screen, re.S)[0].strip().splitlines()[0]
-    assert first.startswith("pipx install . && codex-cf ")
-    assert "uv tool install . && codex-cf doctor --self-test" in first_screen
+    # By its full path: pipx's folder is not on a new machine's PATH until a new shell.
+    assert first.startswith("pipx install . && ~/.local/bin/codex-cf ")
+    assert "uv tool install . && ~/.local/bin/codex-cf doctor --self-test" in first_screen
     assert "pipx ensurepath" in first_screen
     assert ".venv/bin/codex-cf" in first_screen

@@ -51,7 +51,7 @@ def collect(profile: str, offline: bool, live: bool = False) -> Iterator[Check]:
     yield keyring
     token_checks, values = diagnostics.check_tokens(profile, secrets, keyring.ok)
     yield from token_checks
-    yield from diagnostics.check_rc_exports(sorted(layout.hidden_variables), profile)
+    yield from diagnostics.check_rc_exports(sorted(layout.secret_variables), profile)
     yield diagnostics.check_sessions(profile)
     yield from _online(report, values, offline)
     if live:

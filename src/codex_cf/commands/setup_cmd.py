@@ -83,6 +83,7 @@ class SetupOptions:
     authenticated_gateway: bool | None = None
     access: str | None = None  # an Access value, or ACCESS_OFF to leave Access
     custom_domain: str | None = None
+    metadata: bool | None = None  # tag requests with cf-aig-metadata; None: keep
     token_stdin: bool = False
     no_token: bool = False
     yes: bool = False
@@ -338,7 +339,8 @@ def _choose_layout(
         mode,
         authenticated,
         existing.layout,
-        ACCESS_OFF if access == ACCESS_OFF else Access(access) if access else None,
+        access=ACCESS_OFF if access == ACCESS_OFF else Access(access) if access else None,
+        metadata=options.metadata,
     )
     return chosen.keeping_names_of(existing.layout)
 

@@ -14,7 +14,7 @@ import pytest
 from codex_cf import credentials, profile_facts, profile_rules
 from codex_cf.commands import setup_cmd
 from codex_cf.commands.setup_cmd import SetupOptions
-from codex_cf.constants import ExitStatus, Secret
+from codex_cf.constants import Access, ExitStatus, Secret
 from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
 from helpers import profiles
 from helpers.process import run_codex_cf
@@ -30,8 +30,28 @@ def setup(**options: object) -> int:
 def test_fresh_machine_gets_a_current_profile(home) -> None:
     assert setup(account_id=ACCOUNT, no_token=True) == 0
     assert profile_rules.check("cloudflare-aig").current
-    # Exactly the file Cloudflare's page asks people to write by hand.
+    # The file Cloudflare's page asks people to write by hand, with requests tagged.
+    assert home.profile().read_text() == profiles.TAGGED
+
+
+def test_metadata_off_and_on_again_and_kept_otherwise(home) -> None:
+    assert setup(account_id=ACCOUNT, no_token=True, metadata=False) == 0
+    # Off: exactly the file Cloudflare's page asks people to write by hand.
     assert home.profile().read_text() == profiles.CURRENT
+    assert setup(no_token=True) == 0  # no choice: the profile's is kept
+    assert home.profile().read_text() == profiles.CURRENT
+    assert setup(no_token=True, metadata=True) == 0
+    assert home.profile().read_text() == profiles.TAGGED
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.layout.metadata is True
+    assert "requests tagged" in facts.layout.describe()
+    assert setup(no_token=True, model="gpt-5") == 0  # another change keeps tagging on
+    assert "cf-aig-metadata" in home.profile().read_text()
+    assert setup(no_token=True, metadata=False) == 0
+    text = home.profile().read_text()
+    assert "cf-aig-metadata" not in text
+    assert "env_http_headers" not in text
 
 
 def test_setup_on_a_current_profile_changes_nothing(home, capsys) -> None:
@@ -146,7 +166,11 @@ def test_own_key_layout_needs_the_openai_key_too(home, monkeypatch) -> None:
     )
     facts = profile_rules.current_facts("cloudflare-aig")
     assert isinstance(facts, profile_facts.ProfileFacts)
-    assert [e.variable for e in facts.layout.exports] == ["OPENAI_API_KEY", "CF_AIG_AUTHORIZATION"]
+    assert [e.variable for e in facts.layout.exports] == [
+        "OPENAI_API_KEY",
+        "CF_AIG_AUTHORIZATION",
+        "CF_AIG_METADATA",
+    ]
 
 
 def test_profile_option_and_variable(home, monkeypatch) -> None:
@@ -362,12 +386,31 @@ def test_access_with_cloudflared_writes_the_header_and_no_token(home) -> None:
     document = tomllib.loads(home.profile().read_text())
     provider = document["model_providers"]["cloudflare-ai-gateway"]
     assert provider["base_url"] == "https://ai.example.com/openai"
-    assert provider["env_http_headers"] == {"cf-access-token": "CF_ACCESS_TOKEN"}
+    # A new Access profile tags its requests, like every new profile.
+    assert provider["env_http_headers"] == {
+        "cf-access-token": "CF_ACCESS_TOKEN",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
     assert "env_key" not in provider
-    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN"]
+    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN", "CF_AIG_METADATA"]
     facts = profile_rules.current_facts("cloudflare-aig")
     assert isinstance(facts, profile_facts.ProfileFacts)
     assert facts.access_app == "https://ai.example.com"
+    assert facts.layout.metadata is True
+
+
+def test_access_with_no_metadata_sends_only_the_access_headers(home) -> None:
+    assert setup(custom_domain="ai.example.com", access="service-token", no_token=True) == 0
+    assert setup(metadata=False, no_token=True) == 0
+    provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+        "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+    }
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.layout.access is Access.SERVICE_TOKEN
+    assert facts.layout.metadata is False
 
 
 def test_leaving_access_brings_the_cloudflare_token_back(home) -> None:
@@ -375,7 +418,8 @@ def test_leaving_access_brings_the_cloudflare_token_back(home) -> None:
     assert setup(access="off", no_token=True) == 0
     provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
     assert provider["env_key"] == "CLOUDFLARE_API_KEY"
-    assert "env_http_headers" not in provider
+    # The Access headers go; the request tags stay, as the profile had them.
+    assert provider["env_http_headers"] == {"cf-aig-metadata": "CF_AIG_METADATA"}
 
 
 @pytest.mark.parametrize(
