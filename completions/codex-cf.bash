@@ -13,7 +13,7 @@
 _codex_cf_words() {
     case $1 in
     '') REPLY='setup token doctor usage completion remove --help -h --version' ;;
-    setup) REPLY='--profile -p --account-id --gateway --model --reasoning-effort --base-url --auth --billing --authenticated-gateway --open-gateway --metadata --no-metadata --token-stdin --no-token --yes -y --dry-run --offline --help -h' ;;
+    setup) REPLY='--profile -p --account-id --gateway --model --reasoning-effort --base-url --auth --billing --authenticated-gateway --open-gateway --access --custom-domain --metadata --no-metadata --token-stdin --no-token --yes -y --dry-run --offline --help -h' ;;
     token) REPLY='set status delete verify import print --help -h' ;;
     'token set') REPLY='--profile -p --which --stdin --help -h' ;;
     'token status' | 'token delete' | 'token import' | 'token print') REPLY='--profile -p --which --help -h' ;;
@@ -33,9 +33,10 @@ _codex_cf_values() {
     --reasoning-effort) REPLY='minimal low medium high xhigh' ;;
     --auth) REPLY='env command' ;;
     --billing) REPLY='unified byok own-key' ;;
-    --which) REPLY='cloudflare openai' ;;
+    --access) REPLY='cloudflared service-token off' ;;
+    --which) REPLY='cloudflare openai access-id access-secret' ;;
     --by) REPLY='day model project session' ;;
-    --account-id | --gateway | --model | --base-url | --alias | --since) REPLY='' ;;
+    --account-id | --gateway | --model | --base-url | --custom-domain | --alias | --since) REPLY='' ;;
     *) return 1 ;;
     esac
 }

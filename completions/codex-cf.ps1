@@ -14,7 +14,7 @@
 # Words offered after `codex-cf PATH` ('' is the first word).
 $global:CodexCfCompletionWords = @{
     ''             = @('setup', 'token', 'doctor', 'usage', 'completion', 'remove', '--help', '-h', '--version')
-    'setup'        = @('--profile', '-p', '--account-id', '--gateway', '--model', '--reasoning-effort', '--base-url', '--auth', '--billing', '--authenticated-gateway', '--open-gateway', '--metadata', '--no-metadata', '--token-stdin', '--no-token', '--yes', '-y', '--dry-run', '--offline', '--help', '-h')
+    'setup'        = @('--profile', '-p', '--account-id', '--gateway', '--model', '--reasoning-effort', '--base-url', '--auth', '--billing', '--authenticated-gateway', '--open-gateway', '--access', '--custom-domain', '--metadata', '--no-metadata', '--token-stdin', '--no-token', '--yes', '-y', '--dry-run', '--offline', '--help', '-h')
     'token'        = @('set', 'status', 'delete', 'verify', 'import', 'print', '--help', '-h')
     'token set'    = @('--profile', '-p', '--which', '--stdin', '--help', '-h')
     'token status' = @('--profile', '-p', '--which', '--help', '-h')
@@ -35,12 +35,14 @@ $global:CodexCfCompletionValues = @{
     '--reasoning-effort' = @('minimal', 'low', 'medium', 'high', 'xhigh')
     '--auth'             = @('env', 'command')
     '--billing'          = @('unified', 'byok', 'own-key')
-    '--which'            = @('cloudflare', 'openai')
+    '--access'           = @('cloudflared', 'service-token', 'off')
+    '--which'            = @('cloudflare', 'openai', 'access-id', 'access-secret')
     '--by'               = @('day', 'model', 'project', 'session')
     '--account-id'       = @()
     '--gateway'          = @()
     '--model'            = @()
     '--base-url'         = @()
+    '--custom-domain'    = @()
     '--alias'            = @()
     '--since'            = @()
 }

@@ -15,6 +15,7 @@ import click
 
 from codex_cf import __version__
 from codex_cf.constants import (
+    ACCESS_OFF,
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
@@ -22,6 +23,7 @@ from codex_cf.constants import (
     PROFILE_ENV,
     REASONING_EFFORTS,
     SHELLS,
+    Access,
     AuthMode,
     Billing,
     ExitStatus,
@@ -75,7 +77,8 @@ def which_option(function: click.decorators.FC) -> click.decorators.FC:
         type=click.Choice([s.value for s in Secret]),
         default=Secret.CLOUDFLARE.value,
         show_default=True,
-        help="Which secret: the Cloudflare API token or an OpenAI API key (own-key billing).",
+        help="Which secret: the Cloudflare API token, an OpenAI API key (own-key billing), or "
+        "an Access service token's client ID or secret.",
     )(function)
 
 
@@ -130,6 +133,17 @@ def group() -> None:
     "authenticated_gateway",
     default=None,
     help="Whether the gateway requires cf-aig-authorization (Authenticated Gateway).",
+)
+@click.option(
+    "--access",
+    type=click.Choice([*(a.value for a in Access), ACCESS_OFF]),
+    help="Cloudflare Access in front of a custom domain: cloudflared (your sign-in) or "
+    "service-token (client ID and secret in the keyring); off to leave it.",
+)
+@click.option(
+    "--custom-domain",
+    metavar="HOST",
+    help="The gateway's custom domain (https://HOST/openai) instead of account/gateway.",
 )
 @click.option(
     "--metadata/--no-metadata",

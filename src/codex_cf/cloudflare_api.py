@@ -287,6 +287,38 @@ def probe_gateway(
     )
 
 
+@dataclass(frozen=True)
+class AccessGate:
+    """What a custom domain answers a request without credentials."""
+
+    protected: bool | None  # None: no answer at all
+    detail: str
+
+
+def probe_access(base_url: str, *, timeout: float | None = None) -> AccessGate:
+    """`GET <base_url>/models` with no credentials: Cloudflare Access in front answers
+    with a redirect to its sign-in page (302) or refuses (401/403) before the gateway
+    sees anything; any other answer means the request got past, unprotected. Free."""
+    url = f"{base_url.rstrip('/')}/models"
+    origin = _origin(url)
+    try:
+        answer = _get(url, {}, timeout)
+    except _Unreachable as error:
+        return AccessGate(None, f"cannot reach {origin}: {error}")
+    code = answer.status
+    if code in (301, 302, 303, 307):
+        return AccessGate(
+            True, f"{origin} answers through Cloudflare Access (HTTP {code} to sign in)"
+        )
+    if code in (401, 403):
+        return AccessGate(True, f"{origin} refuses requests without credentials (HTTP {code})")
+    return AccessGate(
+        False,
+        f"{origin} answered HTTP {code} to a request without credentials: "
+        "Cloudflare Access does not seem to protect it",
+    )
+
+
 class ReadStatus(enum.StrEnum):
     """How a read of a gateway's logs or analytics went."""
 

@@ -7,6 +7,7 @@ loads this module on every start.
 from __future__ import annotations
 
 import enum
+from typing import Final
 
 PROGRAM = "codex-cf"
 KEYRING_SERVICE = "codex-cf"
@@ -50,16 +51,37 @@ class Secret(enum.StrEnum):
 
     CLOUDFLARE = "cloudflare"
     OPENAI = "openai"
+    ACCESS_ID = "access-id"  # a Cloudflare Access service token's client ID
+    ACCESS_SECRET = "access-secret"  # and its client secret
 
 
 # Variable codex-cf exports for each secret when a profile names it.
 SECRET_VARIABLE = {
     Secret.CLOUDFLARE: "CLOUDFLARE_API_KEY",
     Secret.OPENAI: "OPENAI_API_KEY",
+    Secret.ACCESS_ID: "CF_ACCESS_CLIENT_ID",
+    Secret.ACCESS_SECRET: "CF_ACCESS_CLIENT_SECRET",
 }
 GATEWAY_AUTH_VARIABLE = "CF_AIG_AUTHORIZATION"
 METADATA_VARIABLE = "CF_AIG_METADATA"
-SECRET_LABEL = {Secret.CLOUDFLARE: "Cloudflare API token", Secret.OPENAI: "OpenAI API key"}
+SECRET_LABEL = {
+    Secret.CLOUDFLARE: "Cloudflare API token",
+    Secret.OPENAI: "OpenAI API key",
+    Secret.ACCESS_ID: "Access service token client ID",
+    Secret.ACCESS_SECRET: "Access service token client secret",
+}
+# The headers Cloudflare Access reads: a user's Access token (a JWT that
+# `cloudflared access token` prints), or a service token's two halves.
+ACCESS_TOKEN_HEADER = "cf-access-token"
+ACCESS_TOKEN_VARIABLE = "CF_ACCESS_TOKEN"
+ACCESS_SERVICE_HEADERS = {
+    Secret.ACCESS_ID: "CF-Access-Client-Id",
+    Secret.ACCESS_SECRET: "CF-Access-Client-Secret",
+}
+CLOUDFLARED_INSTALL_HINT = (
+    "install cloudflared (https://developers.cloudflare.com/cloudflare-one/connections/"
+    "connect-networks/downloads/)"
+)
 
 
 class Billing(enum.StrEnum):
@@ -68,6 +90,16 @@ class Billing(enum.StrEnum):
     UNIFIED = "unified"
     BYOK = "byok"
     OWN_KEY = "own-key"
+
+
+class Access(enum.StrEnum):
+    """Cloudflare Access in front of the gateway's custom domain: who signs the request."""
+
+    CLOUDFLARED = "cloudflared"  # a person's Access token, from `cloudflared access token`
+    SERVICE_TOKEN = "service-token"  # a service token's client ID and secret, from the keyring
+
+
+ACCESS_OFF: Final = "off"  # setup --access off: leave Cloudflare Access
 
 
 class AuthMode(enum.StrEnum):

@@ -26,6 +26,7 @@ from codex_cf import (
 )
 from codex_cf.checks import Check, Status
 from codex_cf.constants import (
+    ACCESS_TOKEN_VARIABLE,
     GATEWAY_AUTH_HEADER,
     SECRET_LABEL,
     SECRET_VARIABLE,
@@ -109,7 +110,14 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     provider = profile_rules.provider_table(report.document) or {}
     checks = []
     layout = facts.layout
-    if layout.auth_mode is AuthMode.ENV:
+    if layout.access is not None:
+        variables = ", ".join(layout.access_headers.values())
+        message = (
+            f"Cloudflare Access ({layout.access.value}): codex-cf exports {variables} to Codex "
+            "and hides it from its commands; no Cloudflare token is sent"
+        )
+        checks.append(Check("auth.mode", Status.OK, message))
+    elif layout.auth_mode is AuthMode.ENV:
         message = (
             "auth mode env: codex-cf exports the token to Codex and hides it from its commands"
         )
@@ -130,6 +138,88 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
                 )
             )
     return checks
+
+
+def check_access_token(
+    facts: profile_facts.ProfileFacts | None, now: float | None = None
+) -> list[Check]:
+    """Behind Access with cloudflared: cloudflared itself, and the current token's expiry
+    (its exp read without verifying; Access verifies it)."""
+    if facts is None or facts.access_app is None:
+        return []
+    from codex_cf import access_token
+    from codex_cf.constants import CLOUDFLARED_INSTALL_HINT
+
+    origin = facts.access_app
+    program = access_token.cloudflared(os.environ)
+    if program is None:
+        return [
+            Check(
+                "access.cloudflared",
+                Status.FAIL,
+                "cloudflared is not installed: it signs you in to Cloudflare Access",
+                f"{CLOUDFLARED_INSTALL_HINT}, then {access_token.login_command(origin)}",
+            )
+        ]
+    checks = [Check("access.cloudflared", Status.OK, f"cloudflared found at {program}")]
+    if credentials.from_environment(os.environ, ACCESS_TOKEN_VARIABLE):
+        message = f"Access token: ${ACCESS_TOKEN_VARIABLE} is set and wins"
+        checks.append(Check("access.token", Status.OK, message))
+        return checks
+    found = access_token.read(program, origin, os.environ)
+    login = access_token.login_command(origin)
+    now = time.time() if now is None else now
+    if found is None or access_token.is_expired(found, now):
+        why = "it has expired" if found is not None else "not signed in, or the session ended"
+        checks.append(
+            Check(
+                "access.token",
+                Status.FAIL,
+                f"no current Cloudflare Access token for {origin} ({why}); on a terminal "
+                "codex-cf signs you in at launch",
+                login,
+            )
+        )
+        return checks
+    if found.expires_at is None:
+        checks.append(Check("access.token", Status.OK, f"Access token for {origin} found"))
+        return checks
+    left = found.expires_at - now
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(found.expires_at))
+    if left < access_token.EXPIRY_WARNING_SECONDS:
+        checks.append(
+            Check(
+                "access.token",
+                Status.WARN,
+                f"the Access token for {origin} expires in {int(left // 60)} min ({when}): "
+                "a Codex session started now would outlive it",
+                login,
+            )
+        )
+    else:
+        hours = f"{left / 3600:.1f} h"
+        message = f"Access token for {origin} is current; it expires in {hours} ({when})"
+        checks.append(Check("access.token", Status.OK, message))
+    return checks
+
+
+def check_access_gate(base_url: str, profile: str) -> Check:
+    """The custom domain answers through Access: a request without credentials is refused."""
+    from codex_cf import cloudflare_api
+
+    gate = cloudflare_api.probe_access(base_url)
+    if gate.protected:
+        return Check("access.gate", Status.OK, gate.detail)
+    if gate.protected is None:
+        again = profile_names.command_for(profile, "doctor")
+        return Check("access.gate", Status.FAIL, gate.detail, f"check the network, then {again}")
+    return Check(
+        "access.gate",
+        Status.WARN,
+        gate.detail,
+        "add a self-hosted Access application for the custom domain in Cloudflare One, "
+        "or check the base_url (" + profile_names.command_for(profile, "setup") + ")",
+    )
 
 
 def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Check:
@@ -214,6 +304,13 @@ def check_tokens(
 
 def check_keyring(secrets: list[Secret]) -> Check:
     """The backend, judged: refused or absent fails, unless every secret comes from a variable."""
+    if not secrets:
+        return Check(
+            "keyring.backend",
+            Status.SKIP,
+            "keyring not used: this profile keeps no secret there (cloudflared keeps the "
+            "Access token)",
+        )
     variables = [SECRET_VARIABLE[s] for s in secrets]
     try:
         backend = credentials.current_backend()

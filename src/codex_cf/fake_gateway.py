@@ -14,7 +14,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 DEFAULT_COMMAND = "printenv CLOUDFLARE_API_KEY"
 DEFAULT_REPLY = "codex-cf fake gateway: turn complete"
 TITLE = "codex-cf fake gateway"
+ACCESS_LOGIN_URL = "https://codex-cf-test.cloudflareaccess.com/cdn-cgi/access/login"
 CALL_ID_PREFIX = "call_codex_cf_"
 
 _USAGE = {
@@ -96,12 +97,18 @@ class FakeGateway:
         command: str = DEFAULT_COMMAND,
         *,
         reply: str = DEFAULT_REPLY,
+        access: Callable[[RecordedRequest], bool | None] | None = None,
     ) -> None:
+        """`access`: stand in for Cloudflare Access in front of a custom domain, served at
+        /openai as a gateway's own host is. It judges each request's credentials (None:
+        none sent, answered 302 to a sign-in page; False: refused, 403), as Access does
+        before anything reaches the gateway."""
         self.account_id = account_id
         self.gateway = gateway
         self.command = command
         self.reply = reply
-        self.gateway_path = f"/v1/{account_id}/{gateway}/openai"
+        self.access = access
+        self.gateway_path = "/openai" if access else f"/v1/{account_id}/{gateway}/openai"
         self.responses_path = f"{self.gateway_path}/responses"
         self.requests: list[RecordedRequest] = []
         self.tool_name: str | None = None
@@ -232,10 +239,17 @@ def _handler_for(gateway: FakeGateway) -> type[http.server.BaseHTTPRequestHandle
 
         def _handle(self) -> None:
             body = self._read_body()
-            gateway._record(
-                RecordedRequest(self.command, self.path, tuple(self.headers.items()), body)
-            )
-            if self.command != "POST" or self.path != gateway.responses_path:
+            request = RecordedRequest(self.command, self.path, tuple(self.headers.items()), body)
+            gateway._record(request)
+            verdict = True if gateway.access is None else gateway.access(request)
+            if verdict is None:
+                self.send_response(302)
+                self.send_header("Location", ACCESS_LOGIN_URL)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif verdict is False:
+                self._send(403, "text/html", b"<html><body>Forbidden</body></html>")
+            elif self.command != "POST" or self.path != gateway.responses_path:
                 self._send_json(404, "not_found", f"no route for {self.command} {self.path}")
             elif not isinstance(body, dict):
                 self._send_json(400, "invalid_json", "the request body is not a JSON object")

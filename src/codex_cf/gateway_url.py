@@ -13,6 +13,7 @@ from codex_cf.constants import GATEWAY_HOST
 
 ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{32}")
 GATEWAY_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _GATEWAY_PATH = re.compile(r"/v1/([^/]+)/([^/]+)/openai/?")
 # Left in a URL copied from a page's template; Codex expands no placeholder or variable.
 PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
@@ -20,6 +21,37 @@ PLACEHOLDER_CHARS = ("<", ">", "{", "}", "$")
 
 def gateway_url(account_id: str, gateway: str) -> str:
     return f"https://{GATEWAY_HOST}/v1/{account_id}/{gateway}/openai"
+
+
+def custom_domain_url(host: str) -> str:
+    """A gateway's OpenAI endpoint on its custom domain: the host names account and gateway."""
+    return f"https://{host}/openai"
+
+
+def custom_domain_problem(host: str) -> str | None:
+    """Why `host` is not a host name for a custom domain, or None."""
+    labels = host.split(".")
+    if host == GATEWAY_HOST:
+        return f"{GATEWAY_HOST} is Cloudflare's own host, not a custom domain"
+    if len(labels) < 2 or len(host) > 253 or not all(_HOST_LABEL.fullmatch(x) for x in labels):
+        return "a custom domain is a host name such as ai.example.com (no scheme, no path)"
+    return None
+
+
+def app_origin(base_url: str) -> str:
+    """The origin (scheme and host) of a base URL: what Cloudflare Access protects."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def access_url_problem(url: str) -> str | None:
+    """Why a base URL cannot be behind Cloudflare Access, or None."""
+    if (urlsplit(url).hostname or "") == GATEWAY_HOST:
+        return (
+            f"Cloudflare Access protects a gateway's custom domain, not {GATEWAY_HOST} "
+            "(the base_url must be https://<custom domain>/openai)"
+        )
+    return None
 
 
 def gateway_coordinates(url: str) -> tuple[str, str] | None:

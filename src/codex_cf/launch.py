@@ -110,6 +110,15 @@ def token_environment(
         if export.secret not in values:
             values[export.secret] = _secret(profile, export.secret, environ, person)
         added[export.variable] = export.prefix + values[export.secret]
+    access_variable = layout.access_token_variable
+    if access_variable is not None:
+        given = credentials.from_environment(environ, access_variable)
+        if given is None:
+            from codex_cf import access_token  # behind Access only: cloudflared's token
+
+            assert facts.access_app is not None
+            given = access_token.current(facts.access_app, environ, person is not None)
+        added[access_variable] = given
     exported = {e.secret for e in layout.exports if e.secret is not None}
     for secret in layout.secrets:
         # Command mode: Codex asks `codex-cf token print` later; make sure it will answer.

@@ -12,15 +12,19 @@ Standard library only and cheap to import: a warm launch reads a cached layout.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from codex_cf.constants import (
+    ACCESS_SERVICE_HEADERS,
+    ACCESS_TOKEN_HEADER,
+    ACCESS_TOKEN_VARIABLE,
     BEARER_PREFIX,
     GATEWAY_AUTH_HEADER,
     GATEWAY_AUTH_VARIABLE,
     METADATA_HEADER,
     METADATA_VARIABLE,
     SECRET_VARIABLE,
+    Access,
     AuthMode,
     Billing,
     Secret,
@@ -74,25 +78,33 @@ class Layout(NamedTuple):
     authenticated_gateway: bool = False
     authorization_variable: str | None = None  # env mode's env_key; None: the usual one
     gateway_variable: str = GATEWAY_AUTH_VARIABLE
+    access: Access | None = None  # Cloudflare Access in front of a custom domain
     metadata: bool = False  # requests tagged with cf-aig-metadata (setup's default: on)
 
     @classmethod
-    def chosen(
+    def chosen(  # noqa: PLR0913  # one argument per setup option, and the previous layout
         cls,
         billing: Billing,
         auth_mode: AuthMode | None,
         authenticated_gateway: bool | None,
         previous: Layout | None = None,
+        *,
+        access: Access | Literal["off"] | None = None,
         metadata: bool | None = None,
     ) -> Layout:
         """A layout from setup's choices; a combination that cannot work is a usage error.
 
         What the user left open (None) follows the previous layout where it still fits:
-        its auth mode, its tagging, and its gateway authentication when the billing is
-        the same. A new profile tags its requests.
+        its auth mode, its tagging, its gateway authentication when the billing is the
+        same, and its Cloudflare Access (until `access` is "off"). A new profile tags its
+        requests.
         """
         if metadata is None:
             metadata = previous.metadata if previous is not None else True
+        if access is None and previous is not None:
+            access = previous.access
+        if isinstance(access, Access):
+            return cls._behind_access(billing, auth_mode, authenticated_gateway, access, metadata)
         if billing is Billing.BYOK:
             if authenticated_gateway is False:
                 raise UsageError(
@@ -116,6 +128,34 @@ class Layout(NamedTuple):
             )
         return cls(billing, auth_mode, authenticated_gateway, metadata=metadata)
 
+    @classmethod
+    def _behind_access(
+        cls,
+        billing: Billing,
+        auth_mode: AuthMode | None,
+        authenticated_gateway: bool | None,
+        access: Access,
+        metadata: bool,
+    ) -> Layout:
+        """Access's credential replaces the Cloudflare token: the gateway accepts a valid
+        Access token as the request's credential, and which key pays (Unified Billing or
+        keys stored in Cloudflare) is the gateway's setting, so both send the same."""
+        if authenticated_gateway:
+            raise UsageError(
+                "behind Cloudflare Access the Access credential replaces the gateway token, "
+                "so the profile sends no cf-aig-authorization",
+                f"codex-cf setup --access {access.value} (without --authenticated-gateway)",
+            )
+        if auth_mode is AuthMode.COMMAND:
+            raise UsageError(
+                "Codex's auth command feeds only the Authorization header, and Cloudflare "
+                "Access reads its own headers, which Codex takes only from the environment",
+                f"codex-cf setup --access {access.value} --auth env",
+            )
+        if billing is Billing.BYOK:
+            billing = Billing.UNIFIED
+        return cls(billing, AuthMode.ENV, False, access=access, metadata=metadata)
+
     def keeping_names_of(self, existing: Layout | None) -> Layout:
         """This layout with the variable names an existing profile already uses for the
         same secrets, so setup changes only what the user's choice changes."""
@@ -133,12 +173,31 @@ class Layout(NamedTuple):
 
     @property
     def authorization(self) -> Secret | None:
-        """The secret the Authorization header carries, if any."""
+        """The secret the Authorization header carries, if any (behind Access, only an own
+        OpenAI key: no Cloudflare token is sent)."""
+        if self.access is not None and self.billing is not Billing.OWN_KEY:
+            return None
         return _AUTHORIZATION_SECRET.get(self.billing)
 
     @property
     def sends_gateway_header(self) -> bool:
+        if self.access is not None:
+            return False
         return self.billing is Billing.BYOK or self.authenticated_gateway
+
+    @property
+    def access_token_variable(self) -> str | None:
+        """The variable holding the Access token (`cloudflared access token`), if any."""
+        return ACCESS_TOKEN_VARIABLE if self.access is Access.CLOUDFLARED else None
+
+    @property
+    def access_headers(self) -> dict[str, str]:
+        """Cloudflare Access's headers, each with the variable Codex reads it from."""
+        if self.access is Access.CLOUDFLARED:
+            return {ACCESS_TOKEN_HEADER: ACCESS_TOKEN_VARIABLE}
+        if self.access is Access.SERVICE_TOKEN:
+            return {h: SECRET_VARIABLE[s] for s, h in ACCESS_SERVICE_HEADERS.items()}
+        return {}
 
     @property
     def env_key(self) -> str | None:
@@ -161,6 +220,8 @@ class Layout(NamedTuple):
             needed.append(Secret.CLOUDFLARE)
         if self.authorization is Secret.OPENAI:
             needed.append(Secret.OPENAI)
+        if self.access is Access.SERVICE_TOKEN:
+            needed.extend(ACCESS_SERVICE_HEADERS)
         return tuple(needed)
 
     @property
@@ -172,6 +233,8 @@ class Layout(NamedTuple):
             found.append(Export(env_key, self.authorization))
         if self.sends_gateway_header:
             found.append(Export(self.gateway_variable, Secret.CLOUDFLARE, BEARER_PREFIX))
+        if self.access is Access.SERVICE_TOKEN:
+            found.extend(Export(SECRET_VARIABLE[s], s) for s in ACCESS_SERVICE_HEADERS)
         if self.metadata:  # no secret: exported in command mode too
             found.append(Export(METADATA_VARIABLE, None))
         return tuple(found)
@@ -179,9 +242,11 @@ class Layout(NamedTuple):
     @property
     def secret_variables(self) -> tuple[str, ...]:
         """What the agent's commands must not see: every variable exported with a secret,
-        and each needed secret's usual variable, which users following Cloudflare's page
-        export in their own shell whatever the mode."""
+        the Access token's, and each needed secret's usual variable, which users following
+        Cloudflare's page export in their own shell whatever the mode."""
         names = [e.variable for e in self.exports if e.secret is not None]
+        if self.access_token_variable is not None:
+            names.append(self.access_token_variable)
         for secret in (self.authorization, *self.secrets):  # Authorization's first
             if secret is not None and SECRET_VARIABLE[secret] not in names:
                 names.append(SECRET_VARIABLE[secret])
@@ -195,14 +260,23 @@ class Layout(NamedTuple):
         tags = (METADATA_VARIABLE,) if self.metadata else ()
         return (*self.secret_variables, *tags)
 
-    def headers(self, values: Mapping[Secret, str]) -> dict[str, str]:
-        """The credential headers the gateway receives, given each secret's value."""
+    def headers(
+        self, values: Mapping[Secret, str], access_token: str | None = None
+    ) -> dict[str, str]:
+        """The credential headers the gateway receives, given each secret's value and,
+        behind Access with cloudflared, the current Access token."""
         sent = {}
         secret = self.authorization
         if secret is not None and secret in values:
             sent["authorization"] = BEARER_PREFIX + values[secret]
         if self.sends_gateway_header and Secret.CLOUDFLARE in values:
             sent[GATEWAY_AUTH_HEADER] = BEARER_PREFIX + values[Secret.CLOUDFLARE]
+        if self.access is Access.CLOUDFLARED and access_token is not None:
+            sent[ACCESS_TOKEN_HEADER] = access_token
+        if self.access is Access.SERVICE_TOKEN:
+            for part, header in ACCESS_SERVICE_HEADERS.items():
+                if part in values:
+                    sent[header] = values[part]
         return sent
 
     def describe(self) -> str:
@@ -211,6 +285,9 @@ class Layout(NamedTuple):
         if self.billing is Billing.BYOK:
             gateway = ""
         tagged = ", requests tagged" if self.metadata else ""
+        if self.access is not None:
+            billing = "own-key" if self.billing is Billing.OWN_KEY else "by the gateway"
+            return f"Cloudflare Access ({self.access.value}), billing {billing}{tagged}"
         return f"auth mode {self.auth_mode.value}, billing {self.billing.value}{gateway}{tagged}"
 
     def to_json(self) -> dict[str, Any]:
@@ -220,6 +297,7 @@ class Layout(NamedTuple):
             "authenticated_gateway": self.authenticated_gateway,
             "authorization_variable": self.authorization_variable,
             "gateway_variable": self.gateway_variable,
+            "access": None if self.access is None else self.access.value,
             "metadata": self.metadata,
         }
 
@@ -232,6 +310,7 @@ class Layout(NamedTuple):
             bool(data["authenticated_gateway"]),
             data["authorization_variable"],
             data["gateway_variable"],
+            None if data["access"] is None else Access(data["access"]),
             data["metadata"] is True,
         )
         if not valid_variable_name(layout.gateway_variable) or not (
@@ -262,6 +341,48 @@ def _header_variable(headers: Mapping[str, Any], header: str) -> str | None:
     )
 
 
+def _access_problems(
+    access: Access | None, provider: Mapping[str, Any], cloudflare_token_sent: bool
+) -> list[str]:
+    """What a provider behind Access must not have."""
+    problems = []
+    if access is not None and provider.get("auth") is not None:
+        problems.append(
+            "behind Cloudflare Access the profile has no auth table (Codex's auth "
+            "command cannot send Access's headers)"
+        )
+    if access is not None and cloudflare_token_sent:
+        problems.append(
+            "behind Cloudflare Access the profile sends no Cloudflare token "
+            "(the Access credential replaces it)"
+        )
+    return problems
+
+
+def _read_access(headers: Mapping[str, Any], problems: list[str]) -> Access | None:
+    """Which Cloudflare Access credential env_http_headers sends, from the variables
+    codex-cf exports; anything else there is a problem to report."""
+    sent = {str(h).lower(): v for h, v in headers.items()}
+    found = {}
+    for layout in (Layout(access=Access.CLOUDFLARED), Layout(access=Access.SERVICE_TOKEN)):
+        named = {h: sent.get(h.lower()) for h in layout.access_headers}
+        if any(v is not None for v in named.values()):
+            found[layout.access] = named, layout.access_headers
+    if not found:
+        return None
+    if len(found) > 1:
+        problems.append("env_http_headers sends both an Access token and a service token")
+        return None
+    access, (named, wanted) = next(iter(found.items()))
+    for header, variable in named.items():
+        if variable != wanted[header]:
+            problems.append(
+                f"env_http_headers sends {header} from {variable!r}, not from "
+                f"{wanted[header]}, which codex-cf exports"
+            )
+    return access
+
+
 def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     """The layout a [model_providers.*] table describes, and what is wrong with it.
 
@@ -273,6 +394,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     headers = _table(provider.get("env_http_headers"))
     gateway_variable = _header_variable(headers, GATEWAY_AUTH_HEADER)
     problems: list[str] = []
+    access = _read_access(headers, problems)
     authorization: Secret | None = None
     auth_command: str | None = None
     authorization_variable: str | None = None
@@ -300,12 +422,19 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
     if gateway_variable is not None and not valid_variable_name(gateway_variable):
         problems.append(f"env_http_headers names {gateway_variable!r}, not a valid variable name")
         gateway_variable = None
-    if authorization is None and gateway_variable is None:
+    problems += _access_problems(
+        access, provider, gateway_variable is not None or authorization is Secret.CLOUDFLARE
+    )
+    if authorization is None and gateway_variable is None and access is None:
         if not problems:
             problems.append("the provider sends no token: no env_key, auth table or gateway header")
         return ProviderReading(None, auth_command, tuple(problems))
+    if problems and access is not None:
+        return ProviderReading(None, auth_command, tuple(problems))
     if authorization is Secret.OPENAI:
         billing = Billing.OWN_KEY
+    elif authorization is None and access is not None:
+        billing = Billing.UNIFIED
     elif authorization is None:
         billing = Billing.BYOK
     else:
@@ -316,6 +445,7 @@ def read_provider(provider: Mapping[str, Any], profile: str) -> ProviderReading:
         gateway_variable is not None,
         authorization_variable if mode is AuthMode.ENV else None,
         gateway_variable or GATEWAY_AUTH_VARIABLE,
+        access,
         _header_variable(headers, METADATA_HEADER) == METADATA_VARIABLE,
     )
     return ProviderReading(layout, auth_command, tuple(problems))

@@ -2,8 +2,8 @@
 
 Pure functions over tomlkit documents. They write what the layout model says
 and change only the keys codex-cf owns (model, reasoning effort, the provider's
-base_url, wire_api, auth keys and cf-aig headers, the exclude list); tomlkit keeps
-every other byte.
+base_url, wire_api, auth keys, cf-aig and Access headers, the exclude list); tomlkit
+keeps every other byte.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from tomlkit.items import Array
 from tomlkit.toml_document import TOMLDocument
 
 from codex_cf.constants import (
+    ACCESS_SERVICE_HEADERS,
+    ACCESS_TOKEN_HEADER,
     DEFAULT_MODEL,
     DEFAULT_REASONING_EFFORT,
     GATEWAY_AUTH_HEADER,
@@ -125,7 +127,7 @@ def _apply_header(
     headers = provider.get("env_http_headers")
     ours = None
     if _mapping(headers):
-        ours = next((h for h in headers if str(h).lower() == header), None)
+        ours = next((h for h in headers if str(h).lower() == header.lower()), None)
     if variable is None:
         if ours is not None and _mapping(headers) and owned in (None, headers[ours]):
             del headers[ours]
@@ -141,6 +143,13 @@ def _apply_header(
             "make env_http_headers a table (or remove it), then run codex-cf setup again",
         )
     _set(headers, ours or header, variable)
+
+
+def _apply_access_headers(provider: Mapping, layout: Layout) -> None:
+    """Set the Cloudflare Access headers the layout sends and remove the others."""
+    wanted = layout.access_headers
+    for header in (ACCESS_TOKEN_HEADER, *ACCESS_SERVICE_HEADERS.values()):
+        _apply_header(provider, header, wanted.get(header))
 
 
 def _exclude(document: TOMLDocument, variables: tuple[str, ...]) -> None:
@@ -193,6 +202,7 @@ def apply(document: TOMLDocument, desired: Desired, creating: bool) -> None:
     layout = desired.layout
     gateway_variable = layout.gateway_variable if layout.sends_gateway_header else None
     _apply_header(provider, GATEWAY_AUTH_HEADER, gateway_variable)
+    _apply_access_headers(provider, layout)
     tags_variable = METADATA_VARIABLE if layout.metadata else None
     _apply_header(provider, METADATA_HEADER, tags_variable, owned=METADATA_VARIABLE)
     _exclude(document, desired.layout.hidden_variables)

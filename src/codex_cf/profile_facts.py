@@ -20,9 +20,14 @@ class ProfileFacts(NamedTuple):
 
     layout: Layout
     auth_command: str | None = None  # command mode: the codex-cf Codex runs
+    access_app: str | None = None  # behind Access with cloudflared: the application's origin
 
     def to_json(self) -> dict[str, Any]:
-        return {"layout": self.layout.to_json(), "auth_command": self.auth_command}
+        return {
+            "layout": self.layout.to_json(),
+            "auth_command": self.auth_command,
+            "access_app": self.access_app,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ProfileFacts:
@@ -30,7 +35,11 @@ class ProfileFacts(NamedTuple):
         auth_command = data["auth_command"]
         if auth_command is not None and not isinstance(auth_command, str):
             raise TypeError("the cached auth command is not a string")
-        return cls(Layout.from_json(data["layout"]), auth_command)
+        layout = Layout.from_json(data["layout"])
+        access_app = data.get("access_app")
+        if layout.access_token_variable is not None and not isinstance(access_app, str):
+            raise TypeError("the cached Access application is not a string")
+        return cls(layout, auth_command, access_app)
 
 
 def signature(profile: str, environ: Mapping[str, str] | None = None) -> list[Any]:

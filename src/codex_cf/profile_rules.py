@@ -17,7 +17,7 @@ from typing import Any
 from codex_cf import codex_binary, paths, profile_facts
 from codex_cf.checks import Check, verdict
 from codex_cf.constants import WIRE_API
-from codex_cf.gateway_url import base_url_problem
+from codex_cf.gateway_url import access_url_problem, app_origin, base_url_problem
 from codex_cf.layout import read_provider
 from codex_cf.profile_facts import ProfileFacts
 from codex_cf.profile_names import command_for
@@ -88,10 +88,18 @@ def _credentials(
         command = auth.get("command") if isinstance(auth, Mapping) else None
         at = next((i for i, p in enumerate(problems) if p.startswith("auth.args")), len(problems))
         problems.insert(at, f"auth.command {command!r} is not an installed codex-cf")
+    base_url = provider.get("base_url")
+    if reading.layout is not None and reading.layout.access and isinstance(base_url, str):
+        problem = access_url_problem(base_url)
+        if problem:
+            problems.append(problem)
     if problems or reading.layout is None:
         return [verdict("profile.auth", False, "; ".join(problems), auth_fix)], None, ()
     layout = reading.layout
-    facts = ProfileFacts(layout, reading.auth_command)
+    access_app = None
+    if layout.access_token_variable is not None and isinstance(base_url, str):
+        access_app = app_origin(base_url)
+    facts = ProfileFacts(layout, reading.auth_command, access_app)
     # The tags' variable is hidden too where setup wrote it, but holds no secret: a
     # profile without it in the exclude list is still current.
     return [verdict("profile.auth", True, layout.describe())], facts, layout.secret_variables

@@ -72,6 +72,7 @@ class Setting:
     tokens: dict[Secret, str]
     environ: dict[str, str]
     throwaway: bool
+    access_token: str | None = None  # behind Access: a stand-in, so cloudflared is not asked
 
     @property
     def sandbox(self) -> sandbox_settings.Sandbox:
@@ -277,7 +278,12 @@ def _prepare(profile: str, environ: Mapping[str, str], home: Path) -> Setting | 
             return [Check("self_test.token", Status.FAIL, missing.message, missing.fix)]
         tokens[secret] = value
     account, gateway = _gateway_coordinates(report)
-    return Setting(home, profile, account, gateway, report.facts, tokens, env, throwaway=False)
+    access_token = None
+    variable = report.facts.layout.access_token_variable
+    if variable is not None:
+        # The variable wins over cloudflared: the user's own Access token stays out of it.
+        access_token = env[variable] = "self-test-" + secrets.token_urlsafe(24)
+    return Setting(home, profile, account, gateway, report.facts, tokens, env, False, access_token)
 
 
 def _evaluate(
@@ -327,7 +333,7 @@ def _evaluate(
 
 def _header_checks(setting: Setting, request: fake_gateway.RecordedRequest) -> list[Check]:
     checks = []
-    expected = setting.facts.layout.headers(setting.tokens)
+    expected = setting.facts.layout.headers(setting.tokens, setting.access_token)
     for header, value in expected.items():
         received = request.header(header)
         if received == value:

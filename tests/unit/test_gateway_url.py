@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from codex_cf import gateway_url as grammar
 from codex_cf.gateway_url import (
     ACCOUNT_ID,
     GATEWAY_SLUG,
@@ -92,3 +93,26 @@ def test_https_anywhere_and_plain_http_to_loopback_are_fine(url: str) -> None:
 )
 def test_loopback_hosts(host: str | None, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize("host", ["ai.example.com", "gw-1.corp.example.co.uk"])
+def test_a_custom_domain_is_an_https_base_url(host):
+    assert grammar.custom_domain_problem(host) is None
+    url = grammar.custom_domain_url(host)
+    assert url == f"https://{host}/openai"
+    assert grammar.base_url_problem(url) is None
+    assert grammar.gateway_coordinates(url) is None  # the host names account and gateway
+    assert grammar.access_url_problem(url) is None
+    assert grammar.app_origin(url) == f"https://{host}"
+
+
+@pytest.mark.parametrize(
+    "host", ["https://ai.example.com", "ai.example.com/openai", "localhost", "-a.example.com"]
+)
+def test_a_custom_domain_is_a_bare_host_name(host):
+    assert grammar.custom_domain_problem(host) is not None
+
+
+def test_access_is_never_on_cloudflares_own_host():
+    assert grammar.custom_domain_problem("gateway.ai.cloudflare.com") is not None
+    assert "custom domain" in (grammar.access_url_problem(gateway_url(ACCOUNT, "default")) or "")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex_cf.constants import METADATA_VARIABLE, AuthMode, Billing, Secret
+from codex_cf.constants import METADATA_VARIABLE, Access, AuthMode, Billing, Secret
 from codex_cf.errors import UsageError
 from codex_cf.layout import Export, Layout, read_provider, valid_variable_name
 from codex_cf.profile_names import auth_command_args, read_auth_command_args
@@ -200,10 +200,11 @@ def test_the_cached_form_round_trips_and_refuses_another_shape():
         Layout.from_json(bad)
     with pytest.raises(KeyError):
         Layout.from_json({"billing": "unified"})
-    # An entry cached before tagging existed is a miss: the profile is read again.
-    before = {k: v for k, v in layout.to_json().items() if k != "metadata"}
-    with pytest.raises(KeyError):
-        Layout.from_json(before)
+    # An entry cached before tagging or Access existed is a miss: the profile is read again.
+    for added in ("metadata", "access"):
+        before = {k: v for k, v in layout.to_json().items() if k != added}
+        with pytest.raises(KeyError):
+            Layout.from_json(before)
 
 
 def test_a_metadata_header_naming_another_variable_is_the_users_own():
@@ -232,3 +233,159 @@ def test_variable_names_are_what_a_shell_accepts(name):
         and all(c.isascii() and (c.isalnum() or c == "_") for c in name)
     )
     assert valid_variable_name(name) is expected
+
+
+# ---- Cloudflare Access: one more layout, no Cloudflare token
+
+ACCESS_CASES = [
+    # access, billing, headers written, secrets, hidden
+    (Access.CLOUDFLARED, Billing.UNIFIED, {"cf-access-token": "CF_ACCESS_TOKEN"}, (), ()),
+    (
+        Access.SERVICE_TOKEN,
+        Billing.UNIFIED,
+        {
+            "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+            "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+        },
+        (Secret.ACCESS_ID, Secret.ACCESS_SECRET),
+        ("CF_ACCESS_CLIENT_ID", "CF_ACCESS_CLIENT_SECRET"),
+    ),
+    (
+        Access.CLOUDFLARED,
+        Billing.OWN_KEY,
+        {"cf-access-token": "CF_ACCESS_TOKEN"},
+        (Secret.OPENAI,),
+        (OPENAI,),
+    ),
+]
+
+
+@pytest.mark.parametrize("tagged", [False, True])
+@pytest.mark.parametrize(("access", "billing", "headers", "secrets", "exported"), ACCESS_CASES)
+def test_access_layouts_send_no_cloudflare_token(
+    access, billing, headers, secrets, exported, tagged
+):
+    layout = Layout.chosen(billing, None, None, access=access, metadata=tagged)
+    assert layout.access is access
+    assert layout.access_headers == headers
+    assert layout.secrets == secrets
+    assert Secret.CLOUDFLARE not in layout.secrets
+    assert not layout.sends_gateway_header
+    # The request tags come last, with no secret in them; the Access token is cloudflared's.
+    tag_export = (Export(METADATA_VARIABLE, None),) if tagged else ()
+    assert layout.exports == (
+        *((Export(OPENAI, Secret.OPENAI),) if billing is Billing.OWN_KEY else ()),
+        *(Export(v, s) for v, s in zip(exported, secrets, strict=True) if v != OPENAI),
+        *tag_export,
+    )
+    # Every Access variable is a secret hidden from the agent's commands, the JWT's too;
+    # the tags' variable is hidden but is no secret.
+    assert set(headers.values()) <= set(layout.secret_variables)
+    assert layout.hidden_variables == (
+        *layout.secret_variables,
+        *[METADATA_VARIABLE] * tagged,
+    )
+    assert METADATA_VARIABLE not in layout.secret_variables
+    assert CF not in layout.hidden_variables
+    assert ("requests tagged" in layout.describe()) is tagged
+    assert f"Cloudflare Access ({access.value})" in layout.describe()
+
+
+@pytest.mark.parametrize("tagged", [False, True])
+@pytest.mark.parametrize(("access", "billing", "headers", "secrets", "exported"), ACCESS_CASES)
+def test_an_access_provider_reads_back_as_the_same_layout(
+    access, billing, headers, secrets, exported, tagged
+):
+    layout = Layout.chosen(billing, None, None, access=access, metadata=tagged)
+    written = dict(headers, **({"cf-aig-metadata": METADATA_VARIABLE} if tagged else {}))
+    provider: dict[str, object] = {"env_http_headers": written}
+    if layout.env_key:
+        provider["env_key"] = layout.env_key
+    reading = read_provider(provider, "work")
+    assert reading.problems == ()
+    assert reading.layout is not None
+    for question in ("access", "metadata", "secrets", "exports", "hidden_variables"):
+        assert getattr(reading.layout, question) == getattr(layout, question), question
+    assert reading.layout.access_headers == headers
+    assert Layout.from_json(json.loads(json.dumps(layout.to_json()))) == layout
+
+
+def test_a_new_access_profile_is_tagged_and_keeps_its_choice():
+    new = Layout.chosen(Billing.UNIFIED, None, None, access=Access.SERVICE_TOKEN)
+    assert new.metadata is True
+    untagged = new._replace(metadata=False)
+    assert Layout.chosen(Billing.UNIFIED, None, None, untagged).metadata is False
+    assert Layout.chosen(Billing.UNIFIED, None, None, untagged, metadata=True).metadata is True
+    # Leaving Access keeps the tagging too.
+    off = Layout.chosen(Billing.UNIFIED, None, None, new, access="off")
+    assert (off.access, off.metadata) == (None, True)
+
+
+def test_an_access_layout_with_tags_sends_both_header_sets():
+    tagged = Layout.chosen(Billing.OWN_KEY, None, None, access=Access.CLOUDFLARED, metadata=True)
+    # The tags are computed at each launch, not a credential: headers() carries credentials.
+    assert tagged.headers({Secret.OPENAI: "sk-fake"}, "a.b.c") == {
+        "authorization": "Bearer sk-fake",
+        "cf-access-token": "a.b.c",
+    }
+    assert tagged.exports[-1] == Export(METADATA_VARIABLE, None)
+    assert tagged.hidden_variables == (OPENAI, "CF_ACCESS_TOKEN", METADATA_VARIABLE)
+
+
+def test_access_headers_carry_the_token_and_the_service_token_verbatim():
+    cloudflared = Layout.chosen(Billing.UNIFIED, None, None, access=Access.CLOUDFLARED)
+    assert cloudflared.headers({}, "a.b.c") == {"cf-access-token": "a.b.c"}
+    assert cloudflared.headers({Secret.CLOUDFLARE: "cf-fake"}) == {}
+    service = Layout.chosen(Billing.BYOK, None, None, access=Access.SERVICE_TOKEN)
+    assert service.billing is Billing.UNIFIED  # the gateway decides which key pays
+    values = {Secret.ACCESS_ID: "id.access", Secret.ACCESS_SECRET: "s3cret"}
+    assert service.headers(values) == {
+        "CF-Access-Client-Id": "id.access",
+        "CF-Access-Client-Secret": "s3cret",
+    }
+
+
+def test_access_follows_the_previous_layout_until_turned_off():
+    previous = Layout.chosen(Billing.UNIFIED, None, None, access=Access.CLOUDFLARED)
+    assert Layout.chosen(Billing.UNIFIED, None, None, previous).access is Access.CLOUDFLARED
+    assert Layout.chosen(Billing.UNIFIED, None, None, previous, access="off").access is None
+
+
+def test_access_combinations_that_cannot_work_are_usage_errors():
+    with pytest.raises(UsageError, match="replaces the gateway token"):
+        Layout.chosen(Billing.UNIFIED, None, True, access=Access.CLOUDFLARED)
+    with pytest.raises(UsageError, match="auth command feeds only the Authorization") as raised:
+        Layout.chosen(Billing.OWN_KEY, AuthMode.COMMAND, None, access=Access.SERVICE_TOKEN)
+    assert raised.value.fix == "codex-cf setup --access service-token --auth env"
+
+
+@pytest.mark.parametrize(
+    ("provider", "problem"),
+    [
+        ({"env_http_headers": {"cf-access-token": "MY_JWT"}}, "not from CF_ACCESS_TOKEN"),
+        (
+            {"env_http_headers": {"CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID"}},
+            "not from CF_ACCESS_CLIENT_SECRET",
+        ),
+        (
+            {
+                "env_key": CF,
+                "env_http_headers": {"cf-access-token": "CF_ACCESS_TOKEN"},
+            },
+            "sends no Cloudflare token",
+        ),
+        (
+            {
+                "env_http_headers": {
+                    "cf-access-token": "CF_ACCESS_TOKEN",
+                    "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+                }
+            },
+            "both an Access token and a service token",
+        ),
+    ],
+)
+def test_a_broken_access_provider_says_what_is_wrong(provider, problem):
+    reading = read_provider(provider, "work")
+    assert reading.layout is None
+    assert any(problem in p for p in reading.problems), reading.problems

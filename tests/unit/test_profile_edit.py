@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import tempfile
 import tomllib
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_cf import profile_edit, profile_facts, profile_rules
-from codex_cf.constants import AuthMode, Billing
+from codex_cf.constants import Access, AuthMode, Billing
 from codex_cf.errors import ProfileNotCurrent
 from codex_cf.layout import Layout
 
@@ -284,3 +285,34 @@ def test_tags_on_and_off_keep_the_gateway_header_and_a_users_own_metadata_header
     )
     assert "MY_TAGS" in theirs
     assert edited(theirs, desired(billing=Billing.BYOK, authenticated_gateway=True)) == theirs
+
+
+def behind_access(layout: Layout) -> profile_edit.Desired:
+    """A profile on a custom domain, which Cloudflare Access protects."""
+    return dataclasses.replace(desired(base_url="https://ai.example.com/openai"), layout=layout)
+
+
+def test_access_and_tags_are_written_together_and_read_back() -> None:
+    base = Layout(access=Access.CLOUDFLARED, metadata=True)
+    text = edited("", behind_access(base), creating=True)
+    document = tomllib.loads(text)
+    provider = document["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-access-token": "CF_ACCESS_TOKEN",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
+    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN", "CF_AIG_METADATA"]
+    assert facts(text).layout == base
+    # Another Access credential swaps the Access headers and keeps the tags.
+    service = base._replace(access=Access.SERVICE_TOKEN)
+    swapped = edited(text, behind_access(service))
+    provider = tomllib.loads(swapped)["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "cf-aig-metadata": "CF_AIG_METADATA",
+        "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+        "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+    }
+    assert facts(swapped).layout == service
+    # Tags off leaves the Access headers alone.
+    untagged = service._replace(metadata=False)
+    assert facts(edited(swapped, behind_access(untagged))).layout == untagged

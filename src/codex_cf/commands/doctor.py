@@ -12,9 +12,10 @@ from functools import partial
 
 from codex_cf import diagnostics, profile_names, profile_rules, terminal
 from codex_cf.checks import Check, Status
-from codex_cf.constants import PROGRAM, ExitStatus, Secret
+from codex_cf.constants import ACCESS_TOKEN_VARIABLE, PROGRAM, ExitStatus, Secret
 from codex_cf.gateway_url import gateway_coordinates
 from codex_cf.layout import Layout
+from codex_cf.profile_facts import ProfileFacts
 
 _ONLINE = {
     "token.verify": "token verify",
@@ -41,6 +42,7 @@ def collect(profile: str, offline: bool, live: bool = False) -> Iterator[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     yield from profile_checks
     yield from diagnostics.check_auth_mode(report)
+    yield from diagnostics.check_access_token(report.facts)
     yield diagnostics.check_sandbox(profile, report.facts)
     # Without a usable profile: the usual layout's, as a first setup would write it.
     layout = report.facts.layout if report.facts else Layout()
@@ -78,6 +80,13 @@ def _online(
     coordinates = gateway_coordinates(base_url)
     account = coordinates[0] if coordinates else None
     token = values.get(Secret.CLOUDFLARE)
+    access_token = None
+    if facts.layout.access is not None:
+        yield terminal.run_with_progress(
+            "Cloudflare Access: waiting for an answer",
+            lambda: diagnostics.check_access_gate(base_url, profile),
+        )
+        access_token = _current_access_token(facts)
     work: dict[str, Callable[[], Check]] = {}
     if token:
         work["token.verify"] = partial(diagnostics.check_token_verify, token, account, profile)
@@ -91,7 +100,7 @@ def _online(
                 sends_header=facts.layout.sends_gateway_header,
                 profile=profile,
             )
-    headers = facts.layout.headers(values)  # what Codex would send
+    headers = facts.layout.headers(values, access_token)  # what Codex would send
     work["gateway.reachable"] = partial(
         diagnostics.check_gateway_reachable, base_url, headers, facts.layout.billing, profile
     )
@@ -100,10 +109,31 @@ def _online(
         for check_id, what in _ONLINE.items():
             if check_id in running:
                 yield terminal.wait_for(running[check_id], f"{what}: waiting for an answer")
+            elif facts.layout.access is not None:
+                yield Check(
+                    check_id,
+                    Status.SKIP,
+                    f"{what}: not applicable behind Cloudflare Access (no Cloudflare token is "
+                    "sent, and a custom domain names no account or gateway)",
+                )
             elif not token:
                 yield Check(check_id, Status.SKIP, f"{what}: skipped without a Cloudflare token")
             else:
                 yield Check(check_id, Status.SKIP, f"{what}: skipped for a custom endpoint")
+
+
+def _current_access_token(facts: ProfileFacts) -> str | None:
+    """What the launch would export as the Access token, without signing in."""
+    from codex_cf import access_token, credentials
+
+    if facts.access_app is None:
+        return None
+    given = credentials.from_environment(os.environ, ACCESS_TOKEN_VARIABLE)
+    if given:
+        return given
+    program = access_token.cloudflared(os.environ)
+    found = access_token.read(program, facts.access_app, os.environ) if program else None
+    return found.value if found is not None else None
 
 
 def _live(report: profile_rules.Report, values: dict[Secret, str], offline: bool) -> Check:

@@ -36,6 +36,7 @@ from codex_cf import (
     terminal,
 )
 from codex_cf.constants import (
+    ACCESS_OFF,
     DEFAULT_GATEWAY,
     DEFAULT_MODEL,
     DEFAULT_PROFILE,
@@ -45,6 +46,7 @@ from codex_cf.constants import (
     REASONING_EFFORTS,
     SECRET_LABEL,
     SECRET_VARIABLE,
+    Access,
     AuthMode,
     Billing,
     ExitStatus,
@@ -79,6 +81,8 @@ class SetupOptions:
     auth_mode: str | None = None
     billing: str | None = None
     authenticated_gateway: bool | None = None
+    access: str | None = None  # an Access value, or ACCESS_OFF to leave Access
+    custom_domain: str | None = None
     metadata: bool | None = None  # tag requests with cf-aig-metadata; None: keep
     token_stdin: bool = False
     no_token: bool = False
@@ -230,7 +234,39 @@ def wrangler_account_id() -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _needs_custom_domain(options: SetupOptions, existing: Existing) -> bool:
+    """Access is asked for and nothing names a URL it can protect."""
+    if options.access in (None, ACCESS_OFF) or options.base_url or options.account_id:
+        return False
+    if options.gateway:
+        return False
+    return existing.base_url is None or bool(gateway_url.access_url_problem(existing.base_url))
+
+
 def _choose_base_url(options: SetupOptions, existing: Existing, interactive: bool) -> str:
+    if options.custom_domain:
+        if options.base_url or options.account_id or options.gateway:
+            raise UsageError(
+                "--custom-domain names the gateway by itself; give it without --base-url, "
+                "--account-id and --gateway",
+                "codex-cf setup --custom-domain HOST",
+            )
+        host = options.custom_domain.strip().lower()
+        _checked(host, gateway_url.custom_domain_problem(host), "--custom-domain")
+        return gateway_url.custom_domain_url(host)
+    if _needs_custom_domain(options, existing):
+        if not interactive:
+            raise UsageError(
+                "behind Cloudflare Access the gateway is reached on its custom domain, "
+                "which is missing",
+                f"codex-cf setup --access {options.access} --custom-domain HOST",
+            )
+        host = terminal.ask(
+            "The gateway's custom domain (AI Gateway > your gateway > Domains)",
+            None,
+            lambda v: gateway_url.custom_domain_problem(v.strip().lower()),
+        )
+        return gateway_url.custom_domain_url(host.strip().lower())
     if options.base_url:
         if options.account_id or options.gateway:
             raise UsageError(
@@ -271,8 +307,8 @@ def _choose_billing(options: SetupOptions, existing: Existing, interactive: bool
         return Billing(options.billing)
     if existing.layout is not None:
         return existing.layout.billing
-    if not interactive:
-        return Billing.UNIFIED
+    if not interactive or options.access in tuple(Access):
+        return Billing.UNIFIED  # behind Access the gateway's settings decide which key pays
     terminal.say("How do you pay for the models Codex uses through the gateway?")
     for number, (choice, explanation) in enumerate(_BILLING_CHOICES.items(), 1):
         terminal.say(f"  {number}) {choice.value:8} {explanation}")
@@ -297,8 +333,23 @@ def _choose_layout(
             default=False,
         )
     mode = AuthMode(options.auth_mode) if options.auth_mode else None
-    chosen = Layout.chosen(billing, mode, authenticated, existing.layout, options.metadata)
+    access = options.access
+    chosen = Layout.chosen(
+        billing,
+        mode,
+        authenticated,
+        existing.layout,
+        access=ACCESS_OFF if access == ACCESS_OFF else Access(access) if access else None,
+        metadata=options.metadata,
+    )
     return chosen.keeping_names_of(existing.layout)
+
+
+def _check_access_url(layout: Layout, base_url: str) -> None:
+    """Access protects a custom domain; say so before anything else is asked."""
+    problem = gateway_url.access_url_problem(base_url) if layout.access else None
+    if problem:
+        raise UsageError(problem, "codex-cf setup --access ... --custom-domain HOST")
 
 
 def _model_choice(options: SetupOptions, existing: Existing, interactive: bool) -> str | None:
@@ -341,6 +392,7 @@ def build_plan(options: SetupOptions, profile: str, interactive: bool) -> Plan:
     base_url = _choose_base_url(options, existing, interactive)
     billing = _choose_billing(options, existing, interactive)
     layout = _choose_layout(options, existing, billing, interactive, creating)
+    _check_access_url(layout, base_url)
     command = layout.auth_mode is AuthMode.COMMAND
     desired = profile_edit.Desired(
         profile=profile,
@@ -418,7 +470,7 @@ def _collect_secrets(plan: Plan, options: SetupOptions, interactive: bool) -> No
         how = (
             "pass it with --token-stdin"
             if secret is Secret.CLOUDFLARE
-            else "store it with codex-cf token set --which openai --stdin"
+            else f"store it with {credentials.set_command(plan.profile, secret)} --stdin"
         )
         raise TokenMissing(
             f"no {SECRET_LABEL[secret]} for profile {plan.profile!r} in the keyring or "
@@ -648,13 +700,16 @@ def _report_sessions(profile: str, changed_at: float) -> None:
 
 def _check_token_store(options: SetupOptions, profile: str, interactive: bool) -> SetupOptions:
     """Before asking anything: can the token be kept safely here? If not, say so first."""
-    variable = SECRET_VARIABLE[Secret.CLOUDFLARE]
+    if options.access == Access.CLOUDFLARED:
+        return options  # cloudflared keeps the Access token; nothing goes into the keyring
+    secret = Secret.ACCESS_ID if options.access == Access.SERVICE_TOKEN else Secret.CLOUDFLARE
+    variable = SECRET_VARIABLE[secret]
     if options.no_token or options.dry_run or credentials.from_environment(os.environ, variable):
         return options
     try:
-        credentials.get(profile, Secret.CLOUDFLARE)
+        credentials.get(profile, secret)
     except NoSecureKeyring as no_store:
-        set_later = credentials.set_command(profile, Secret.CLOUDFLARE)
+        set_later = credentials.set_command(profile, secret)
         refusal = NoSecureKeyring(
             f"{no_store.message}; nothing was written",
             f"{no_store.fix}; or add --no-token to set up the profile now and run "

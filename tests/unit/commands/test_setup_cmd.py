@@ -14,7 +14,7 @@ import pytest
 from codex_cf import credentials, profile_facts, profile_rules
 from codex_cf.commands import setup_cmd
 from codex_cf.commands.setup_cmd import SetupOptions
-from codex_cf.constants import ExitStatus, Secret
+from codex_cf.constants import Access, ExitStatus, Secret
 from codex_cf.errors import ProfileNotCurrent, TokenMissing, UsageError
 from helpers import profiles
 from helpers.process import run_codex_cf
@@ -379,3 +379,79 @@ def test_setup_keeps_the_variable_names_a_profile_already_uses(home) -> None:
     provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
     assert provider["env_key"] == "OPENAI_API_KEY"
     assert provider["env_http_headers"] == {"CF-AIG-Authorization": "MY_HEADER"}
+
+
+def test_access_with_cloudflared_writes_the_header_and_no_token(home) -> None:
+    assert setup(custom_domain="AI.Example.com", access="cloudflared") == 0
+    document = tomllib.loads(home.profile().read_text())
+    provider = document["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["base_url"] == "https://ai.example.com/openai"
+    # A new Access profile tags its requests, like every new profile.
+    assert provider["env_http_headers"] == {
+        "cf-access-token": "CF_ACCESS_TOKEN",
+        "cf-aig-metadata": "CF_AIG_METADATA",
+    }
+    assert "env_key" not in provider
+    assert document["shell_environment_policy"]["exclude"] == ["CF_ACCESS_TOKEN", "CF_AIG_METADATA"]
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.access_app == "https://ai.example.com"
+    assert facts.layout.metadata is True
+
+
+def test_access_with_no_metadata_sends_only_the_access_headers(home) -> None:
+    assert setup(custom_domain="ai.example.com", access="service-token", no_token=True) == 0
+    assert setup(metadata=False, no_token=True) == 0
+    provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_http_headers"] == {
+        "CF-Access-Client-Id": "CF_ACCESS_CLIENT_ID",
+        "CF-Access-Client-Secret": "CF_ACCESS_CLIENT_SECRET",
+    }
+    facts = profile_rules.current_facts("cloudflare-aig")
+    assert isinstance(facts, profile_facts.ProfileFacts)
+    assert facts.layout.access is Access.SERVICE_TOKEN
+    assert facts.layout.metadata is False
+
+
+def test_leaving_access_brings_the_cloudflare_token_back(home) -> None:
+    setup(custom_domain="ai.example.com", access="service-token", no_token=True)
+    assert setup(access="off", no_token=True) == 0
+    provider = tomllib.loads(home.profile().read_text())["model_providers"]["cloudflare-ai-gateway"]
+    assert provider["env_key"] == "CLOUDFLARE_API_KEY"
+    # The Access headers go; the request tags stay, as the profile had them.
+    assert provider["env_http_headers"] == {"cf-aig-metadata": "CF_AIG_METADATA"}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"custom_domain": "https://ai.example.com"}, "host name"),
+        ({"custom_domain": "ai.example.com", "account_id": ACCOUNT}, "names the gateway"),
+        ({"custom_domain": "ai.example.com", "base_url": "https://x.test"}, "names the gateway"),
+        ({"account_id": ACCOUNT, "access": "cloudflared"}, "protects a gateway's custom domain"),
+        ({"access": "cloudflared"}, "custom domain, which is missing"),
+        (
+            {"custom_domain": "ai.example.com", "access": "cloudflared", "auth_mode": "command"},
+            "auth command feeds only",
+        ),
+        (
+            {
+                "custom_domain": "ai.example.com",
+                "access": "service-token",
+                "authenticated_gateway": True,
+            },
+            "replaces the gateway token",
+        ),
+    ],
+)
+def test_access_options_that_cannot_work_are_refused(home, options, message) -> None:
+    with pytest.raises(UsageError, match=message):
+        setup(no_token=True, **options)
+    assert not home.profile().exists()
+
+
+def test_service_token_without_its_secrets_names_token_set(home) -> None:
+    with pytest.raises(TokenMissing) as raised:
+        setup(custom_domain="ai.example.com", access="service-token")
+    assert "token set --which access-id --stdin" in (raised.value.fix or "")
+    assert not home.profile().exists()
