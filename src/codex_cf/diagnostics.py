@@ -236,7 +236,10 @@ def check_sandbox(profile: str, facts: profile_facts.ProfileFacts | None) -> Che
         if (
             layout is not None
             and layout.auth_mode is AuthMode.ENV
-            and any(e.secret is not None for e in layout.exports)
+            and (
+                any(e.secret is not None for e in layout.exports)
+                or layout.access_token_variable is not None
+            )
         ):
             reach += " and from /proc of Codex's own processes"
         return Check(
