@@ -20,7 +20,7 @@ import pytest
 from codex_cf.constants import ExitStatus
 from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.terminal import finish, spawn
+from helpers.terminal import answer_setup, finish, spawn
 from helpers.tokens import assert_absent, digest, fake_token
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
@@ -165,16 +165,7 @@ def test_setup_says_first_and_can_finish_without_the_token(no_secure_store, home
     child.expect_exact("Set up the profile now and store the token later? [Y/n] ")
     assert "account ID" not in before_question + child.before  # nothing was asked before
     child.sendline("y")
-    child.expect_exact("Cloudflare account ID (32 hex characters): ")
-    child.sendline(profiles.ACCOUNT)
-    child.expect_exact("AI Gateway slug [default]: ")
-    child.sendline("")
-    child.expect_exact("Billing [1]: ")
-    child.sendline("")
-    child.expect_exact("Model [gpt-5.5]: ")
-    child.sendline("")
-    child.expect_exact("Reasoning effort [medium]: ")
-    child.sendline("")
+    answer_setup(child, profiles.ACCOUNT)
     child.expect_exact("Write these changes? [Y/n] ")
     assert "Cloudflare API token" not in child.before
     child.sendline("y")

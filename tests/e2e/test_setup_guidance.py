@@ -12,10 +12,9 @@ from codex_cf import credentials
 from codex_cf.constants import ExitStatus, Secret
 from helpers import profiles
 from helpers.fake_cloudflare_api import FakeCloudflareApi
-from helpers.terminal import finish, spawn
+from helpers.terminal import answer_setup, finish, spawn
 from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
-ACCOUNT_PROMPT = "Cloudflare account ID (32 hex characters): "
 TOKEN_PROMPT = "Cloudflare API token for profile 'cloudflare-aig': "
 
 
@@ -28,16 +27,7 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudflareApi]:
 
 def answer_up_to_the_token(child: pexpect.spawn) -> None:
     child.expect_exact("dash.cloudflare.com/<account ID>")  # where to find it
-    child.expect_exact(ACCOUNT_PROMPT)
-    child.sendline(f"https://dash.cloudflare.com/{profiles.ACCOUNT}/ai/ai-gateway")
-    child.expect_exact("AI Gateway slug [default]: ")
-    child.sendline("")
-    child.expect_exact("Billing [1]: ")
-    child.sendline("")
-    child.expect_exact("Model [gpt-5.5]: ")
-    child.sendline("")
-    child.expect_exact("Reasoning effort [medium]: ")
-    child.sendline("")
+    answer_setup(child, f"https://dash.cloudflare.com/{profiles.ACCOUNT}/ai/ai-gateway")
     child.expect_exact("AI Gateway - Run")  # how to create the token, by permission name
     child.expect_exact(TOKEN_PROMPT)
 
