@@ -27,14 +27,6 @@ PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 REFUSED = "codex-cf refuses to use it"
 
 
-@pytest.fixture
-def no_secure_store(home, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A machine with no D-Bus session: keyring's own choice is the plain-text file."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.delenv("PASSWORD_STORE_DIR", raising=False)
-
-
 def _choose_plaintext(chooser: str, home, monkeypatch: pytest.MonkeyPatch) -> str:
     """Make keyrings.alt's plain-text backend the choice; the fix words that undo it."""
     if chooser == "PYTHON_KEYRING_BACKEND":
@@ -71,7 +63,7 @@ def _files_holding(token: str, root: Path) -> list[Path]:
 
 @pytest.mark.parametrize("chooser", ["PYTHON_KEYRING_BACKEND", "keyringrc.cfg", "keyring itself"])
 def test_plain_text_is_refused_for_storing_and_reading(
-    no_secure_store, home, stand_in, monkeypatch, chooser
+    headless, home, stand_in, monkeypatch, chooser
 ) -> None:
     undo = _choose_plaintext(chooser, home, monkeypatch)
     profiles.write(home.profile())
@@ -122,7 +114,7 @@ def test_beside_a_secure_backend_the_plain_text_one_is_never_read(real_keyring, 
 
 
 def test_ci_with_the_variable_and_no_keyring_is_green(
-    no_secure_store, home, stand_in, monkeypatch
+    headless, home, stand_in, monkeypatch
 ) -> None:
     profiles.write(home.profile())
     token = fake_token()
@@ -138,9 +130,7 @@ def test_ci_with_the_variable_and_no_keyring_is_green(
     assert run["env"]["CLOUDFLARE_API_KEY"] == digest(token)
 
 
-def test_launch_without_a_secure_store_asks_for_this_run_only(
-    no_secure_store, home, stand_in
-) -> None:
+def test_launch_without_a_secure_store_asks_for_this_run_only(headless, home, stand_in) -> None:
     profiles.write(home.profile())
     token = fake_token()
     child = spawn("exec", "hello", env=dict(os.environ))
@@ -158,7 +148,7 @@ def test_launch_without_a_secure_store_asks_for_this_run_only(
     assert leftovers == []
 
 
-def test_setup_says_first_and_can_finish_without_the_token(no_secure_store, home) -> None:
+def test_setup_says_first_and_can_finish_without_the_token(headless, home) -> None:
     child = spawn("setup", env=dict(os.environ))
     child.expect_exact(REFUSED)
     before_question = child.before
