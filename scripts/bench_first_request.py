@@ -40,7 +40,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -53,17 +52,20 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "src"))
 from bench_launch import (  # noqa: E402
     BenchError,
+    alternate,
     default_codex_cf,
     interpreter_of,
     machine_line,
+    median_ms,
     quartiles_ms,
+    run_bench,
     store_token,
 )
 
 from codex_cf import npm_codex  # noqa: E402
 from codex_cf.fake_gateway import FakeGateway  # noqa: E402
 from helpers import profiles  # noqa: E402
-from helpers.secret_service import MissingTool, SecretServiceSession  # noqa: E402
+from helpers.secret_service import SecretServiceSession  # noqa: E402
 
 PROFILE = "cloudflare-aig"
 VARIABLE = "CLOUDFLARE_API_KEY"
@@ -120,11 +122,7 @@ class Command:
         return gateway.first_arrival - start
 
     def median_ms(self) -> float:
-        ordered = sorted(self.times)
-        middle = len(ordered) // 2
-        if len(ordered) % 2:
-            return ordered[middle] * 1000
-        return (ordered[middle - 1] + ordered[middle]) / 2 * 1000
+        return median_ms(self.times)
 
 
 def unvouched_copy(launcher: Path, into: Path) -> Path:
@@ -228,12 +226,7 @@ def _bench(args: argparse.Namespace, tmp: Path, service: SecretServiceSession) -
                 recipe_env,
             ),
         ]
-        for round_index in range(args.warmup + args.rounds):
-            shift = round_index % len(commands)
-            for command in commands[shift:] + commands[:shift]:
-                elapsed = command.run_once(gateway, project)
-                if round_index >= args.warmup:
-                    command.times.append(elapsed)
+        alternate(commands, args.warmup, args.rounds, lambda c: c.run_once(gateway, project))
         for request in gateway.responses_requests():
             sent = (request.header("Authorization") or "").removeprefix("Bearer ")
             if hashlib.sha256(sent.encode()).hexdigest() != token_digest:
@@ -273,23 +266,7 @@ def _node_version(node: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if not sys.platform.startswith("linux"):
-        print("bench_first_request: the benchmark needs Linux", file=sys.stderr)
-        return 3
-    tmp = Path(tempfile.mkdtemp(prefix="codex-cf-first-request-"))
-    service = SecretServiceSession(tmp / "secret-service")
-    try:
-        service.start()
-        try:
-            met = _bench(args, tmp, service)
-        finally:
-            service.stop()
-    except (BenchError, MissingTool) as error:
-        print(f"bench_first_request: {error}", file=sys.stderr)
-        return 3
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if met or args.report_only else 1
+    return run_bench("bench_first_request", args, lambda tmp, service: _bench(args, tmp, service))
 
 
 if __name__ == "__main__":

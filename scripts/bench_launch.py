@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -152,7 +153,52 @@ class Command:
         return elapsed
 
     def median_ms(self) -> float:
-        return statistics.median(self.times) * 1000
+        return median_ms(self.times)
+
+
+def median_ms(times: list[float]) -> float:
+    return statistics.median(times) * 1000
+
+
+class _Timed(Protocol):
+    times: list[float]
+
+
+_T = TypeVar("_T", bound=_Timed)
+
+
+def alternate(commands: Sequence[_T], warmup: int, rounds: int, run: Callable[[_T], float]) -> None:
+    """Run every command each round, each round starting one further along, so a
+    change in the machine's load falls on all commands alike; keep the timed rounds."""
+    for round_index in range(warmup + rounds):
+        shift = round_index % len(commands)
+        for command in [*commands[shift:], *commands[:shift]]:
+            elapsed = run(command)
+            if round_index >= warmup:
+                command.times.append(elapsed)
+
+
+def run_bench(
+    name: str, args: argparse.Namespace, bench: Callable[[Path, SecretServiceSession], bool]
+) -> int:
+    """Run a benchmark in a scratch folder with its own Secret Service: the exit status."""
+    if not sys.platform.startswith("linux"):
+        print(f"{name}: the benchmark needs Linux (a Secret Service)", file=sys.stderr)
+        return 3
+    tmp = Path(tempfile.mkdtemp(prefix=f"codex-cf-{name}-"))
+    service = SecretServiceSession(tmp / "secret-service")
+    try:
+        service.start()
+        try:
+            met = bench(tmp, service)
+        finally:
+            service.stop()
+    except (BenchError, MissingTool) as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 3
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if met or args.report_only else 1
 
 
 def default_codex_cf() -> str:
@@ -379,23 +425,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def bench(args: argparse.Namespace, tmp: Path) -> bool:
+def _bench(args: argparse.Namespace, tmp: Path, service: SecretServiceSession) -> bool:
     codex_cf = args.codex_cf or default_codex_cf()
     python = interpreter_of(codex_cf)
-    service = SecretServiceSession(tmp / "secret-service")
-    try:
-        service.start()
-    except MissingTool as error:
-        raise BenchError(str(error)) from None
-    try:
-        return _bench(args, tmp, codex_cf, python, service)
-    finally:
-        service.stop()
-
-
-def _bench(
-    args: argparse.Namespace, tmp: Path, codex_cf: str, python: str, service: SecretServiceSession
-) -> bool:
     bin_dir = tmp / "bin"
     base_env = {
         "PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin",
@@ -453,12 +485,7 @@ def _bench(
     }
     order = list(commands.values())
     probes_before = len(probe_log.read_text().splitlines())
-    for round_index in range(args.warmup + args.rounds):
-        shift = round_index % len(order)
-        for command in order[shift:] + order[:shift]:
-            elapsed = command.run_once()
-            if round_index >= args.warmup:
-                command.times.append(elapsed)
+    alternate(order, args.warmup, args.rounds, Command.run_once)
     probes = len(probe_log.read_text().splitlines()) - probes_before
 
     floor = commands["keyring floor"]
@@ -491,18 +518,7 @@ def _bench(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if not sys.platform.startswith("linux"):
-        print("bench_launch: the benchmark needs Linux (a Secret Service)", file=sys.stderr)
-        return 3
-    tmp = Path(tempfile.mkdtemp(prefix="codex-cf-bench-"))
-    try:
-        met = bench(args, tmp)
-    except BenchError as error:
-        print(f"bench_launch: {error}", file=sys.stderr)
-        return 3
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if met or args.report_only else 1
+    return run_bench("bench_launch", args, lambda tmp, service: _bench(args, tmp, service))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ sys.path.insert(0, str(TESTS))
 
 from helpers import profiles, real_parts, secret_service, stand_in_codex  # noqa: E402
 from helpers.codex_sessions import CodexSessions  # noqa: E402
+from helpers.fake_cloudflare_api import FakeCloudflareApi  # noqa: E402
 from helpers.keyrings import FILE_ENV  # noqa: E402
 from helpers.secret_service import SecretServiceSession  # noqa: E402
 
@@ -194,3 +195,11 @@ def profile(request, real_keyring, home) -> Iterator[str]:
     profiles.write(home.profile(name))
     yield name
     real_keyring.clear(name)
+
+
+@pytest.fixture
+def cloudflare_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudflareApi]:
+    """The loopback fake Cloudflare API, codex-cf pointed at it."""
+    with FakeCloudflareApi() as fake:
+        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+        yield fake

@@ -175,19 +175,10 @@ def gateway_settings(
     url = (
         f"{base}/client/v4/accounts/{_segment(account_id)}/ai-gateway/gateways/{_segment(gateway)}"
     )
-    headers = {"Authorization": BEARER_PREFIX + token}
-    try:
-        answer = _get(url, headers, timeout)
-    except _Unreachable as error:
-        return GatewayLookup(
-            GatewayStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}"
-        )
-    code = answer.status
-    trouble = _server_trouble(code, base)
-    envelope = _envelope(answer.body)
-    if trouble or envelope is None:
-        detail = trouble or _not_cloudflare(base, code)
-        return GatewayLookup(GatewayStatus.UNREACHABLE, detail, http_status=code)
+    got = _get_envelope(url, token, base, timeout)
+    if isinstance(got, _NoEnvelope):
+        return GatewayLookup(GatewayStatus.UNREACHABLE, got.detail, http_status=got.http_status)
+    code, envelope = got
     said = _cloudflare_said(code, envelope, (token,))
     result = envelope.get("result")
     if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, dict):
@@ -389,18 +380,10 @@ def gateway_logs(
         f"{_segment(gateway)}/logs?{query}"
     )
     name = f"the logs of gateway {gateway!r} of account {account_id}"
-    try:
-        answer = _get(url, {"Authorization": BEARER_PREFIX + token}, timeout)
-    except _Unreachable as error:
-        return LogsPage(
-            ReadStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}"
-        )
-    code = answer.status
-    trouble = _server_trouble(code, base)
-    envelope = _envelope(answer.body)
-    if trouble or envelope is None:
-        detail = trouble or _not_cloudflare(base, code)
-        return LogsPage(ReadStatus.UNREACHABLE, detail, http_status=code)
+    got = _get_envelope(url, token, base, timeout)
+    if isinstance(got, _NoEnvelope):
+        return LogsPage(ReadStatus.UNREACHABLE, got.detail, http_status=got.http_status)
+    code, envelope = got
     said = _cloudflare_said(code, envelope, (token,))
     result = envelope.get("result")
     if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, list):
@@ -541,6 +524,29 @@ class _Answer:
 
 class _Unreachable(Exception):
     """No HTTP answer; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class _NoEnvelope:
+    """Why a read got no Cloudflare envelope; every caller reports it as unreachable."""
+
+    detail: str
+    http_status: int | None = None  # None: no HTTP answer at all
+
+
+def _get_envelope(
+    url: str, token: str, base: str, timeout: float | None
+) -> tuple[int, dict[str, Any]] | _NoEnvelope:
+    """GET a Cloudflare API read: its HTTP status and envelope, or why there is none."""
+    try:
+        answer = _get(url, {"Authorization": BEARER_PREFIX + token}, timeout)
+    except _Unreachable as error:
+        return _NoEnvelope(f"cannot reach the Cloudflare API at {base}: {error}")
+    trouble = _server_trouble(answer.status, base)
+    envelope = _envelope(answer.body)
+    if trouble or envelope is None:
+        return _NoEnvelope(trouble or _not_cloudflare(base, answer.status), answer.status)
+    return answer.status, envelope
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -51,3 +51,13 @@ def token(real_keyring: SecretServiceSession) -> Iterator[Withheld]:
     real_keyring.store("cloudflare-aig", value)
     yield value
     real_keyring.clear("cloudflare-aig")
+
+
+@pytest.fixture
+def headless(home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No D-Bus session and no store chosen by a variable: keyring decides alone, as on
+    a fresh SSH box (with keyrings.alt installed, that is its plain-text file)."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.delenv("GNUPGHOME", raising=False)
+    monkeypatch.delenv("PASSWORD_STORE_DIR", raising=False)

@@ -27,15 +27,6 @@ KEYRING_PASSWORD = "codex-cf-login-password"
 
 
 @pytest.fixture
-def headless(home, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No D-Bus session and no backend chosen by a variable: keyring decides alone."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.delenv("GNUPGHOME", raising=False)
-    monkeypatch.delenv("PASSWORD_STORE_DIR", raising=False)
-
-
-@pytest.fixture
 def gateway(home, headless) -> Iterator[FakeGateway]:
     with FakeGateway(profiles.ACCOUNT, "headless", COMMAND) as running:
         profiles.write(home.profile(), profiles.with_base_url(running.base_url))

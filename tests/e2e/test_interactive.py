@@ -13,7 +13,7 @@ import pexpect
 from codex_cf import credentials, profile_rules
 from codex_cf.constants import ExitStatus, Secret
 from helpers import profiles
-from helpers.terminal import finish, spawn
+from helpers.terminal import answer_setup, finish, spawn
 from helpers.tokens import assert_absent, assert_no_part, assert_same_secret, digest, fake_token
 
 
@@ -160,16 +160,8 @@ def test_wizard_offers_the_account_id_from_wrangler(home, tmp_path, monkeypatch)
     wrangler.chmod(0o755)
     monkeypatch.setenv("PATH", f"{wrangler.parent}{os.pathsep}{os.environ['PATH']}")
     child = spawn("setup", "--no-token")
-    child.expect_exact(f"Cloudflare account ID (32 hex characters) [{profiles.ACCOUNT}]: ")
-    child.sendline("")  # take wrangler's
-    child.expect_exact("AI Gateway slug [default]: ")
-    child.sendline("")
-    child.expect_exact("Billing [1]: ")
-    child.sendline("")
-    child.expect_exact("Model [gpt-5.5]: ")
-    child.sendline("")
-    child.expect_exact("Reasoning effort [medium]: ")
-    child.sendline("")
+    # Enter takes wrangler's account ID
+    answer_setup(child, "", f"Cloudflare account ID (32 hex characters) [{profiles.ACCOUNT}]: ")
     child.expect_exact("Write these changes? [Y/n] ")
     child.sendline("y")
     assert finish(child) == 0

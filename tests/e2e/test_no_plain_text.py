@@ -20,19 +20,11 @@ import pytest
 from codex_cf.constants import ExitStatus
 from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.terminal import finish, spawn
+from helpers.terminal import answer_setup, finish, spawn
 from helpers.tokens import assert_absent, digest, fake_token
 
 PLAINTEXT = "keyrings.alt.file.PlaintextKeyring"
 REFUSED = "codex-cf refuses to use it"
-
-
-@pytest.fixture
-def no_secure_store(home, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A machine with no D-Bus session: keyring's own choice is the plain-text file."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.delenv("PASSWORD_STORE_DIR", raising=False)
 
 
 def _choose_plaintext(chooser: str, home, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -71,7 +63,7 @@ def _files_holding(token: str, root: Path) -> list[Path]:
 
 @pytest.mark.parametrize("chooser", ["PYTHON_KEYRING_BACKEND", "keyringrc.cfg", "keyring itself"])
 def test_plain_text_is_refused_for_storing_and_reading(
-    no_secure_store, home, stand_in, monkeypatch, chooser
+    headless, home, stand_in, monkeypatch, chooser
 ) -> None:
     undo = _choose_plaintext(chooser, home, monkeypatch)
     profiles.write(home.profile())
@@ -122,7 +114,7 @@ def test_beside_a_secure_backend_the_plain_text_one_is_never_read(real_keyring, 
 
 
 def test_ci_with_the_variable_and_no_keyring_is_green(
-    no_secure_store, home, stand_in, monkeypatch
+    headless, home, stand_in, monkeypatch
 ) -> None:
     profiles.write(home.profile())
     token = fake_token()
@@ -138,9 +130,7 @@ def test_ci_with_the_variable_and_no_keyring_is_green(
     assert run["env"]["CLOUDFLARE_API_KEY"] == digest(token)
 
 
-def test_launch_without_a_secure_store_asks_for_this_run_only(
-    no_secure_store, home, stand_in
-) -> None:
+def test_launch_without_a_secure_store_asks_for_this_run_only(headless, home, stand_in) -> None:
     profiles.write(home.profile())
     token = fake_token()
     child = spawn("exec", "hello", env=dict(os.environ))
@@ -158,23 +148,14 @@ def test_launch_without_a_secure_store_asks_for_this_run_only(
     assert leftovers == []
 
 
-def test_setup_says_first_and_can_finish_without_the_token(no_secure_store, home) -> None:
+def test_setup_says_first_and_can_finish_without_the_token(headless, home) -> None:
     child = spawn("setup", env=dict(os.environ))
     child.expect_exact(REFUSED)
     before_question = child.before
     child.expect_exact("Set up the profile now and store the token later? [Y/n] ")
     assert "account ID" not in before_question + child.before  # nothing was asked before
     child.sendline("y")
-    child.expect_exact("Cloudflare account ID (32 hex characters): ")
-    child.sendline(profiles.ACCOUNT)
-    child.expect_exact("AI Gateway slug [default]: ")
-    child.sendline("")
-    child.expect_exact("Billing [1]: ")
-    child.sendline("")
-    child.expect_exact("Model [gpt-5.5]: ")
-    child.sendline("")
-    child.expect_exact("Reasoning effort [medium]: ")
-    child.sendline("")
+    answer_setup(child, profiles.ACCOUNT)
     child.expect_exact("Write these changes? [Y/n] ")
     assert "Cloudflare API token" not in child.before
     child.sendline("y")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pexpect
 import pytest
@@ -12,39 +11,22 @@ from codex_cf import credentials
 from codex_cf.constants import ExitStatus, Secret
 from helpers import profiles
 from helpers.fake_cloudflare_api import FakeCloudflareApi
-from helpers.terminal import finish, spawn
+from helpers.terminal import answer_setup, finish, spawn
 from helpers.tokens import assert_absent, assert_same_secret, fake_token
 
-ACCOUNT_PROMPT = "Cloudflare account ID (32 hex characters): "
 TOKEN_PROMPT = "Cloudflare API token for profile 'cloudflare-aig': "
-
-
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudflareApi]:
-    with FakeCloudflareApi() as fake:
-        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
-        yield fake
 
 
 def answer_up_to_the_token(child: pexpect.spawn) -> None:
     child.expect_exact("dash.cloudflare.com/<account ID>")  # where to find it
-    child.expect_exact(ACCOUNT_PROMPT)
-    child.sendline(f"https://dash.cloudflare.com/{profiles.ACCOUNT}/ai/ai-gateway")
-    child.expect_exact("AI Gateway slug [default]: ")
-    child.sendline("")
-    child.expect_exact("Billing [1]: ")
-    child.sendline("")
-    child.expect_exact("Model [gpt-5.5]: ")
-    child.sendline("")
-    child.expect_exact("Reasoning effort [medium]: ")
-    child.sendline("")
+    answer_setup(child, f"https://dash.cloudflare.com/{profiles.ACCOUNT}/ai/ai-gateway")
     child.expect_exact("AI Gateway - Run")  # how to create the token, by permission name
     child.expect_exact(TOKEN_PROMPT)
 
 
-def test_guided_first_run_with_a_pasted_header_and_address(home, api) -> None:
+def test_guided_first_run_with_a_pasted_header_and_address(home, cloudflare_api) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
+    cloudflare_api.user_tokens[token] = "active"
     child = spawn("setup")
     answer_up_to_the_token(child)
     assert "AI Gateway - Read" in child.before
@@ -60,7 +42,7 @@ def test_guided_first_run_with_a_pasted_header_and_address(home, api) -> None:
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
 
 
-def test_a_rejected_token_at_the_prompt_writes_nothing(home, api) -> None:
+def test_a_rejected_token_at_the_prompt_writes_nothing(home, cloudflare_api) -> None:
     child = spawn("setup")
     answer_up_to_the_token(child)
     child.sendline(fake_token())  # unknown to Cloudflare
@@ -71,7 +53,7 @@ def test_a_rejected_token_at_the_prompt_writes_nothing(home, api) -> None:
 
 
 @pytest.mark.parametrize("key", ["\x03", "\x04"], ids=["ctrl-c", "ctrl-d"])
-def test_leaving_at_a_prompt_says_nothing_was_written(home, api, key) -> None:
+def test_leaving_at_a_prompt_says_nothing_was_written(home, cloudflare_api, key) -> None:
     child = spawn("setup")
     answer_up_to_the_token(child)
     child.send(key)
@@ -80,9 +62,9 @@ def test_leaving_at_a_prompt_says_nothing_was_written(home, api, key) -> None:
     assert not home.profile().exists()
 
 
-def test_the_plain_text_export_is_offered_for_import(home, api) -> None:
+def test_the_plain_text_export_is_offered_for_import(home, cloudflare_api) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
+    cloudflare_api.user_tokens[token] = "active"
     profiles.write(home.profile())
     rc = home.home / ".bashrc"
     rc.write_text(f"alias ll='ls -l'\nexport CLOUDFLARE_API_KEY={token}\n")

@@ -25,3 +25,22 @@ def finish(child: pexpect.spawn, timeout: float = 120) -> int:
     child.expect(pexpect.EOF, timeout=timeout)
     child.close()
     return child.exitstatus if child.exitstatus is not None else 128 + (child.signalstatus or 0)
+
+
+ACCOUNT_PROMPT = "Cloudflare account ID (32 hex characters): "
+_DEFAULTS_AFTER_ACCOUNT = (
+    "AI Gateway slug [default]: ",
+    "Billing [1]: ",
+    "Model [gpt-5.5]: ",
+    "Reasoning effort [medium]: ",
+)
+
+
+def answer_setup(child: pexpect.spawn, account: str, account_prompt: str = ACCOUNT_PROMPT) -> None:
+    """Answer setup's interview up to the token: `account` to the account question,
+    then Enter to the gateway, billing, model and effort questions, taking the defaults."""
+    child.expect_exact(account_prompt)
+    child.sendline(account)
+    for prompt in _DEFAULTS_AFTER_ACCOUNT:
+        child.expect_exact(prompt)
+        child.sendline("")

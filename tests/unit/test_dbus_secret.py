@@ -112,6 +112,15 @@ ITEM = "/org/freedesktop/secrets/collection/login/7"
 SESSION = "/org/freedesktop/secrets/session/s1"
 PRIME = dbus_secret._PRIME
 BUS_NAME = "org.freedesktop.DBus"
+# secretstorage's calls for keyring's lookup, in its order.
+LOOKUP_CALLS = (
+    "Hello",
+    "Collection.Locked",
+    "SearchItems",
+    "Item.Locked",
+    "OpenSession",
+    "GetSecret",
+)
 
 # A test's change to one answer: (the call, the right reply, its bytes) -> the bytes to send.
 Tamper = Callable[[Message, Message, bytes], bytes]
@@ -265,15 +274,7 @@ def _lookup(address: str, timeout: float = 10) -> str | None:
 def test_the_fake_bus_answers_like_gnome_keyring(fake_bus: FakeSecretService) -> None:
     """The control for the faults below: untouched, the fake's secret comes back."""
     assert digest(_lookup(fake_bus.address)) == digest(fake_bus.secret)
-    # secretstorage's calls for keyring's lookup, in its order.
-    assert fake_bus.calls == [
-        "Hello",
-        "Collection.Locked",
-        "SearchItems",
-        "Item.Locked",
-        "OpenSession",
-        "GetSecret",
-    ]
+    assert fake_bus.calls == list(LOOKUP_CALLS)
     # One call at a time: gnome-keyring 42 mishandles several at once.
     assert fake_bus.most_in_flight == 1
 
@@ -388,17 +389,7 @@ def _replied_to_another_call(call: Message, reply: Message, data: bytes) -> byte
 
 
 FAULTS: dict[str, Tamper] = {
-    **{
-        f"error for {m}": _error(m)
-        for m in (
-            "Hello",
-            "Collection.Locked",
-            "SearchItems",
-            "Item.Locked",
-            "OpenSession",
-            "GetSecret",
-        )
-    },
+    **{f"error for {m}": _error(m) for m in LOOKUP_CALLS},
     "random bytes": _bytes("Hello", lambda d: random.Random(7).randbytes(len(d))),
     "truncated": _bytes("SearchItems", lambda d: d[:-3]),
     "unknown byte order": _bytes("Hello", lambda d: b"X" + d[1:]),

@@ -183,12 +183,7 @@ def prompt_for_launch(profile: str, secret: Secret, must_save: bool = False) -> 
     """
     label = SECRET_LABEL[secret]
     terminal.say(f"codex-cf: no {label} for profile {profile!r} in the keyring.")
-    value = terminal.ask_secret(f"{label} (input hidden)").strip()
-    if not value:
-        raise credentials.missing_error(profile, secret)
-    problem = shape_problem(secret, value)
-    if problem:
-        raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
+    value = _ask_for_launch(profile, secret, f"{label} (input hidden)")
     if must_save:
         backend = credentials.store(profile, secret, value)
         terminal.say(f"Saved it in the keyring ({backend}): Codex asks codex-cf for it.")
@@ -202,11 +197,17 @@ def prompt_for_this_run(profile: str, secret: Secret, no_store: NoSecureKeyring)
     """No secure store on this machine: ask (hidden), use it once, say how to keep it safely."""
     label = SECRET_LABEL[secret]
     terminal.say(f"codex-cf: {no_store.message}, so there is no {label} for {profile!r}.")
-    value = terminal.ask_secret(f"{label} for this run only (input hidden)").strip()
+    value = _ask_for_launch(profile, secret, f"{label} for this run only (input hidden)")
+    terminal.say(f"Using it for this run only; nothing was saved. To keep it: {no_store.fix}")
+    return value
+
+
+def _ask_for_launch(profile: str, secret: Secret, prompt: str) -> str:
+    """Ask (hidden) for a secret the launch needs; nothing usable stops Codex from starting."""
+    value = terminal.ask_secret(prompt).strip()
     if not value:
         raise credentials.missing_error(profile, secret)
     problem = shape_problem(secret, value)
     if problem:
         raise UsageError(f"{problem}; Codex was not started", "run codex-cf again and paste it")
-    terminal.say(f"Using it for this run only; nothing was saved. To keep it: {no_store.fix}")
     return value

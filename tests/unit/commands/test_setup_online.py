@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,13 +24,6 @@ ACCOUNT = profiles.ACCOUNT
 OTHER_ACCOUNT = "fedcba9876543210fedcba9876543210"
 
 
-@pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCloudflareApi]:
-    with FakeCloudflareApi() as fake:
-        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
-        yield fake
-
-
 def setup_with(monkeypatch: pytest.MonkeyPatch, token: str, **options: object) -> int:
     monkeypatch.setattr("sys.stdin", io.StringIO(token + "\n"))
     return setup_cmd.execute(
@@ -40,10 +32,12 @@ def setup_with(monkeypatch: pytest.MonkeyPatch, token: str, **options: object) -
     )
 
 
-def test_an_active_token_and_gateway_are_confirmed(home, api, monkeypatch, capsys) -> None:
+def test_an_active_token_and_gateway_are_confirmed(
+    home, cloudflare_api, monkeypatch, capsys
+) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
-    api.gateways[(ACCOUNT, "team")] = {}
+    cloudflare_api.user_tokens[token] = "active"
+    cloudflare_api.gateways[(ACCOUNT, "team")] = {}
     assert setup_with(monkeypatch, token, account_id=ACCOUNT, gateway="team") == 0
     err = capsys.readouterr().err
     assert "token is active" in err
@@ -51,7 +45,7 @@ def test_an_active_token_and_gateway_are_confirmed(home, api, monkeypatch, capsy
     assert "Next:" in err
     assert "codex-cf doctor" in err
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
-    assert any("/tokens/verify" in path for path in api.paths())
+    assert any("/tokens/verify" in path for path in cloudflare_api.paths())
 
 
 @pytest.mark.parametrize(
@@ -63,11 +57,11 @@ def test_an_active_token_and_gateway_are_confirmed(home, api, monkeypatch, capsy
     ],
 )
 def test_a_token_cloudflare_refuses_writes_and_stores_nothing(
-    home, api, monkeypatch, state, error, status
+    home, cloudflare_api, monkeypatch, state, error, status
 ) -> None:
     token = fake_token()
     if state:
-        api.user_tokens[token] = state
+        cloudflare_api.user_tokens[token] = state
     with pytest.raises(error, match="nothing was written") as raised:
         setup_with(monkeypatch, token, account_id=ACCOUNT)
     assert raised.value.exit_status == status  # the statuses `token verify` uses
@@ -77,9 +71,11 @@ def test_a_token_cloudflare_refuses_writes_and_stores_nothing(
     assert credentials.get("cloudflare-aig", Secret.CLOUDFLARE) is None
 
 
-def test_an_account_token_is_verified_at_its_account(home, api, monkeypatch, capsys) -> None:
+def test_an_account_token_is_verified_at_its_account(
+    home, cloudflare_api, monkeypatch, capsys
+) -> None:
     token = fake_token()
-    api.account_tokens[ACCOUNT] = {token: "active"}
+    cloudflare_api.account_tokens[ACCOUNT] = {token: "active"}
     assert setup_with(monkeypatch, token, account_id=ACCOUNT) == 0
     assert f"account-owned token of account {ACCOUNT}" in capsys.readouterr().err
     # One typo in the account ID, and the same account token is refused.
@@ -88,10 +84,10 @@ def test_an_account_token_is_verified_at_its_account(home, api, monkeypatch, cap
     assert ACCOUNT in home.profile().read_text()
 
 
-def test_a_named_gateway_that_does_not_exist_is_a_typo(home, api, monkeypatch) -> None:
+def test_a_named_gateway_that_does_not_exist_is_a_typo(home, cloudflare_api, monkeypatch) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
-    api.gateways[(ACCOUNT, "team")] = {}
+    cloudflare_api.user_tokens[token] = "active"
+    cloudflare_api.gateways[(ACCOUNT, "team")] = {}
     with pytest.raises(UsageError, match="no gateway 'taem'") as raised:
         setup_with(monkeypatch, token, account_id=ACCOUNT, gateway="taem")
     assert "--account-id" in (raised.value.fix or "")
@@ -100,9 +96,11 @@ def test_a_named_gateway_that_does_not_exist_is_a_typo(home, api, monkeypatch) -
     assert credentials.get("cloudflare-aig", Secret.CLOUDFLARE) is None
 
 
-def test_a_missing_default_gateway_is_only_a_warning(home, api, monkeypatch, capsys) -> None:
+def test_a_missing_default_gateway_is_only_a_warning(
+    home, cloudflare_api, monkeypatch, capsys
+) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
+    cloudflare_api.user_tokens[token] = "active"
     assert setup_with(monkeypatch, token, account_id=ACCOUNT) == 0
     err = capsys.readouterr().err
     assert "! gateway settings:" in err
@@ -111,11 +109,11 @@ def test_a_missing_default_gateway_is_only_a_warning(home, api, monkeypatch, cap
 
 
 def test_an_authenticated_gateway_is_followed_when_nobody_chose(
-    home, api, monkeypatch, capsys
+    home, cloudflare_api, monkeypatch, capsys
 ) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
-    api.gateways[(ACCOUNT, "default")] = {"authentication": True}
+    cloudflare_api.user_tokens[token] = "active"
+    cloudflare_api.gateways[(ACCOUNT, "default")] = {"authentication": True}
     assert setup_with(monkeypatch, token, account_id=ACCOUNT) == 0
     assert "Authenticated Gateway" in capsys.readouterr().err
     assert "cf-aig-authorization" in home.profile().read_text()
@@ -129,11 +127,11 @@ def test_an_authenticated_gateway_is_followed_when_nobody_chose(
     ],
 )
 def test_a_gateway_the_layout_does_not_fit_is_refused(
-    home, api, monkeypatch, settings, options, fix
+    home, cloudflare_api, monkeypatch, settings, options, fix
 ) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
-    api.gateways[(ACCOUNT, "default")] = settings
+    cloudflare_api.user_tokens[token] = "active"
+    cloudflare_api.gateways[(ACCOUNT, "default")] = settings
     with pytest.raises(UsageError, match="nothing was written") as raised:
         setup_with(monkeypatch, token, account_id=ACCOUNT, **options)
     assert fix in (raised.value.fix or "")
@@ -156,16 +154,18 @@ def test_no_answer_from_cloudflare_is_a_warning(home, monkeypatch, capsys, fault
     assert_same_secret(credentials.get("cloudflare-aig", Secret.CLOUDFLARE), token)
 
 
-def test_offline_asks_nobody(home, api, monkeypatch, capsys) -> None:
+def test_offline_asks_nobody(home, cloudflare_api, monkeypatch, capsys) -> None:
     token = fake_token()  # unknown to the fake: it would be refused
     assert setup_with(monkeypatch, token, account_id=ACCOUNT, offline=True) == 0
-    assert api.paths() == []
+    assert cloudflare_api.paths() == []
     assert "--offline" in capsys.readouterr().err
 
 
-def test_a_pasted_bearer_header_and_dashboard_address(home, api, monkeypatch, capsys) -> None:
+def test_a_pasted_bearer_header_and_dashboard_address(
+    home, cloudflare_api, monkeypatch, capsys
+) -> None:
     token = fake_token()
-    api.user_tokens[token] = "active"
+    cloudflare_api.user_tokens[token] = "active"
     address = f"https://dash.cloudflare.com/{ACCOUNT.upper()}/ai/ai-gateway"
     assert setup_with(monkeypatch, "Bearer " + token, account_id=address) == 0
     assert "'Bearer ' prefix" in capsys.readouterr().err
@@ -188,13 +188,13 @@ def test_a_failed_profile_write_puts_the_previous_token_back(home, monkeypatch) 
     assert "/other/" not in home.profile().read_text()
 
 
-def test_an_unreachable_keyring_leaves_the_profile_as_it_was(home, api) -> None:
+def test_an_unreachable_keyring_leaves_the_profile_as_it_was(home, cloudflare_api) -> None:
     """The issue's case: new account and gateway, token on stdin, no keyring."""
     profiles.write(home.profile())
     before = home.profile().read_bytes()
     token = fake_token()
-    api.user_tokens[token] = "active"
-    api.gateways[(OTHER_ACCOUNT, "other")] = {}
+    cloudflare_api.user_tokens[token] = "active"
+    cloudflare_api.gateways[(OTHER_ACCOUNT, "other")] = {}
     env = dict(os.environ)
     env.pop("PYTHON_KEYRING_BACKEND")  # the real chain, and D-Bus points nowhere
     done = run_codex_cf(
