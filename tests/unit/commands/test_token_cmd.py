@@ -159,14 +159,19 @@ def test_import_without_the_variable_names_token_set(home) -> None:
 
 @pytest.fixture
 def api(home, monkeypatch):
+    """Starts a fake Cloudflare API with the test's settings; stopped after the test."""
+    from contextlib import ExitStack
+
     from helpers.fake_cloudflare_api import FakeCloudflareApi
 
-    def start(**config: object) -> FakeCloudflareApi:
-        fake = FakeCloudflareApi(**config).__enter__()  # type: ignore[arg-type]
-        monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
-        return fake
+    with ExitStack() as servers:
 
-    return start
+        def start(**config: object) -> FakeCloudflareApi:
+            fake = servers.enter_context(FakeCloudflareApi(**config))  # type: ignore[arg-type]
+            monkeypatch.setenv("CODEX_CF_API_BASE", fake.url)
+            return fake
+
+        yield start
 
 
 @pytest.mark.parametrize(
