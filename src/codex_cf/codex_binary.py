@@ -11,7 +11,6 @@ import os
 import sys
 import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 from codex_cf import launch_cache, npm_codex
@@ -237,7 +236,7 @@ def version(codex: Codex, environ: Mapping[str, str] | None = None) -> tuple[int
     npm's launcher is done in advance.
     """
     resolved = codex.native.native if codex.native else codex.resolved
-    signature = launch_cache.file_signature(Path(resolved))
+    signature = launch_cache.file_signature(resolved)
     key = [signature[1], signature[2]] if signature else None
     cache = launch_cache.load(launch_cache.CODEX_VERSIONS, environ)
     entry = cache.get(resolved)

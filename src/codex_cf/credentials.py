@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
-from codex_cf import bounded, paths, profile_names, secret_service
+from codex_cf import paths, profile_names, secret_service
 from codex_cf.constants import (
     KEYRING_SERVICE,
     KEYRING_TIMEOUT_SECONDS,
@@ -73,6 +72,8 @@ def is_vouched(backend: str) -> bool:
 
 def package_command(action: str, package: str) -> str:
     """How to add (install) or remove (uninstall) a package beside codex-cf, as it was installed."""
+    from pathlib import Path
+
     prefix = Path(sys.prefix).as_posix()
     if "/pipx/venvs/" in prefix:
         if action == "install":
@@ -166,6 +167,7 @@ def _call_keyring(
     refuse_plaintext: bool = True,
 ) -> tuple[T, Any]:
     """Run action(backend) under the deadline; every failure becomes one clear error."""
+    from codex_cf import bounded  # its thread only for keyring: the fast path has a timeout
 
     stderr = sys.stderr
 

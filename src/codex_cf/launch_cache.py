@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 from codex_cf import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 # Entries shared by every profile (removed with `remove --all`).
 CODEX_VERSIONS = "codex-versions"  # `codex --version` of each binary, by its signature
@@ -41,10 +45,10 @@ _FILE_MODE = 0o600
 RACY_SECONDS = 2.0
 
 
-def file_signature(path: Path) -> list[int] | None:
+def file_signature(path: str | os.PathLike[str]) -> list[int] | None:
     """What changes whenever the file's content, owner or mode changes."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode, st.st_uid]
@@ -73,6 +77,10 @@ def is_known(name: str) -> bool:
     return name in SHARED_ENTRIES or (name.startswith(_PROFILE_PREFIX) and name != _PROFILE_PREFIX)
 
 
+def entry_file(name: str, environ: Mapping[str, str] | None = None) -> str:
+    return os.path.join(paths.cache_folder(environ), f"{name}.json")
+
+
 def entry_path(name: str, environ: Mapping[str, str] | None = None) -> Path:
     return paths.cache_dir(environ) / f"{name}.json"
 
@@ -83,7 +91,7 @@ def lock_path(environ: Mapping[str, str] | None = None) -> Path:
 
 def load(name: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     try:
-        with entry_path(name, environ).open("rb") as handle:
+        with open(entry_file(name, environ), "rb") as handle:
             data = json.load(handle)
     except (OSError, ValueError):
         return {}
@@ -99,15 +107,15 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
         raise ValueError(f"cache entry {name!r} is not named in launch_cache")
     from codex_cf import atomic_file  # only on a miss: a warm launch writes nothing
 
-    path = entry_path(name, environ)
+    folder = paths.cache_folder(environ)
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_file.write(path, json.dumps(data), _FILE_MODE, durable=False)
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        atomic_file.write(entry_file(name, environ), json.dumps(data), _FILE_MODE, durable=False)
 
 
 def discard(name: str, environ: Mapping[str, str] | None = None) -> bool:
     try:
-        entry_path(name, environ).unlink()
+        os.unlink(entry_file(name, environ))
     except FileNotFoundError:
         return False
     return True

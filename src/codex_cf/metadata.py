@@ -17,7 +17,6 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from codex_cf import launch_cache
@@ -48,29 +47,31 @@ class Launch(NamedTuple):
         return cls(os.urandom(8).hex(), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
 
-def project_name(cwd: Path, home: Path | None = None) -> str:
+def project_name(cwd: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
     """The name of the git repository's top-level folder around cwd, else cwd's name.
 
     A `.git` folder, or a `.git` file (a worktree or submodule), marks the top level,
     as for git. The walk stops below the home folder, so a home kept in git (dotfiles)
-    does not swallow every project; the home folder itself is HOME_PROJECT.
+    does not swallow every project; the home folder itself is HOME_PROJECT. Both
+    folders are absolute.
     """
-    folder = cwd
-    while True:
-        if folder == home:
+    start = os.fspath(cwd)
+    stop = os.fspath(home) if home is not None else None
+    folder = start
+    while folder != stop:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return _name_of(folder, stop)
+        parent = os.path.dirname(folder)
+        if parent == folder:
             break
-        if os.path.lexists(folder / ".git"):
-            return _name_of(folder, home)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
-    return _name_of(cwd, home)
+        folder = parent
+    return _name_of(start, stop)
 
 
-def _name_of(folder: Path, home: Path | None) -> str:
+def _name_of(folder: str, home: str | None) -> str:
     if folder == home:
         return HOME_PROJECT
-    return (folder.name or folder.anchor or "/")[:MAX_VALUE_CHARS]
+    return (os.path.basename(folder) or folder or "/")[:MAX_VALUE_CHARS]
 
 
 def host_name(environ: Mapping[str, str]) -> str:
@@ -88,11 +89,11 @@ def tags(
 ) -> str:
     """The cf-aig-metadata value for one launch: compact JSON, ASCII only (escapes
     keep any folder name a valid header value), at most MAX_KEYS flat keys."""
-    cwd = Path(os.path.abspath(cd if cd is not None else os.getcwd()))
+    cwd = os.path.abspath(cd if cd is not None else os.getcwd())
     home = environ.get("HOME") or environ.get("USERPROFILE")
     values = {
         LAUNCH: launch.launch_id,
-        PROJECT: project_name(cwd, Path(os.path.abspath(home)) if home else None),
+        PROJECT: project_name(cwd, os.path.abspath(home) if home else None),
         PROFILE: profile[:MAX_VALUE_CHARS],
         HOST: host_name(environ),
     }

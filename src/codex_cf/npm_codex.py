@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import NamedTuple
 
 from codex_cf import launch_cache
@@ -66,7 +65,7 @@ class Start(NamedTuple):
 
 def native_start(path: str, resolved: str, environ: Mapping[str, str]) -> Start | None:
     """The native start for the launcher at `path`, from the cache while its file is unchanged."""
-    signature = launch_cache.file_signature(Path(resolved))
+    signature = launch_cache.file_signature(resolved)
     if signature is None:
         return None
     key = f"{os.path.abspath(path)}\n{resolved}"
@@ -206,6 +205,7 @@ def _machine() -> str:
 
 def _known_launcher(launcher_file: str) -> str | None:
     import hashlib
+    from pathlib import Path
 
     if tuple(Path(launcher_file).parts[-len(_LAUNCHER_TAIL) :]) != _LAUNCHER_TAIL:
         return None

@@ -44,11 +44,11 @@ class ProfileFacts(NamedTuple):
 
 def signature(profile: str, environ: Mapping[str, str] | None = None) -> list[Any]:
     """What must be unchanged for a cached verdict to stand: both files' signatures."""
-    profile_file = paths.profile_path(profile, environ)
+    profile_file = paths.profile_file(profile, environ)
     return [
-        str(profile_file),
+        profile_file,
         launch_cache.file_signature(profile_file),
-        launch_cache.file_signature(paths.base_config_path(environ)),
+        launch_cache.file_signature(paths.base_config_file(environ)),
     ]
 
 

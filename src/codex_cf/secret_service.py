@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from codex_cf import launch_cache, paths
@@ -38,10 +37,10 @@ def fingerprint(environ: Mapping[str, str]) -> list[Any] | None:
     return [
         sys.executable,
         environ.get("PYTHON_KEYRING_BACKEND"),
-        launch_cache.file_signature(paths.keyring_config_file(environ)),
+        launch_cache.file_signature(paths.keyring_config(environ)),
         environ.get("XDG_CURRENT_DESKTOP"),
         # sys.path[0] is the script's folder (or the working one), not where backends install.
-        [launch_cache.file_signature(Path(entry)) for entry in sys.path[1:] if entry],
+        [launch_cache.file_signature(entry) for entry in sys.path[1:] if entry],
     ]
 
 
