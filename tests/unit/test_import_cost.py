@@ -29,16 +29,9 @@ HEAVY = ("click", "tomlkit", "psutil", "keyring")
 # keyring's Secret Service stack: its imports cost a warm launch more than the rest of it.
 D_BUS_LIBRARIES = ("secretstorage", "jeepney", "cryptography")
 # What reading the token from the Secret Service adds to a warm launch: the
-# D-Bus client and, of the standard library, sockets, struct and hashlib only.
-FAST_PATH_ONLY = {
-    "codex_cf.dbus_secret",
-    "_socket",
-    "struct",
-    "_struct",
-    "hashlib",
-    "_hashlib",
-    "_blake2",
-}
+# D-Bus client and, of the standard library, sockets and struct only (not hashlib:
+# loading OpenSSL would cost more than the client's own SHA-256).
+FAST_PATH_ONLY = {"codex_cf.dbus_secret", "_socket", "struct", "_struct"}
 
 # Runs codex-cf's main() with an audit hook that logs, one line each, the
 # first argument of the events that show work: files opened, directories
