@@ -32,6 +32,41 @@ D_BUS_LIBRARIES = ("secretstorage", "jeepney", "cryptography")
 # D-Bus client and, of the standard library, sockets and struct only (not hashlib:
 # loading OpenSSL would cost more than the client's own SHA-256).
 FAST_PATH_ONLY = {"codex_cf.dbus_secret", "_socket", "struct", "_struct"}
+# All of the standard library a warm launch imports beyond the interpreter's start, as
+# the imports it needs (what they load in turn, this Python decides). `re` comes with
+# json's decoder (and pip's console-script wrapper); `typing` with the NamedTuples.
+# Not pathlib (~3 ms), threading, hashlib (OpenSSL), subprocess nor socket.
+WARM_STDLIB = (
+    "__future__",
+    "collections.abc",
+    "contextlib",
+    "json",
+    "re",
+    "signal",
+    "typing",
+    "zlib",
+)
+# And of codex-cf: the launch path's modules, no command's.
+WARM_OWN = {
+    "codex_cf",
+    "codex_cf.atomic_file",  # the one write: the launch record for `doctor --live`
+    "codex_cf.codex_args",
+    "codex_cf.codex_binary",
+    "codex_cf.constants",
+    "codex_cf.credentials",
+    "codex_cf.errors",
+    "codex_cf.launch",
+    "codex_cf.launch_cache",
+    "codex_cf.layout",
+    "codex_cf.main",
+    "codex_cf.metadata",
+    "codex_cf.npm_codex",
+    "codex_cf.paths",
+    "codex_cf.profile_facts",
+    "codex_cf.profile_names",
+    "codex_cf.secret_service",
+    "codex_cf.terminal",
+}
 
 # Runs codex-cf's main() with an audit hook that logs, one line each, the
 # first argument of the events that show work: files opened, directories
@@ -165,6 +200,32 @@ def test_secret_service_fast_path_launch_does_not_import_keyring(
     assert runs[:2] == [digest(token)] * 2
     assert fast.modules - exported.modules == FAST_PATH_ONLY
     assert fast.top_level().isdisjoint({*HEAVY, *D_BUS_LIBRARIES})
+
+
+def _imports_of(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-P", "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return importtime.imported(done.stderr)
+
+
+def test_a_warm_launch_imports_exactly_this_much(home, stand_in: StandInCodex, monkeypatch) -> None:
+    """Every module counted: a new import on the launch path fails here until it is chosen."""
+    profiles.write(home.profile(), profiles.TAGGED)  # tagged: the launch writes its record
+    monkeypatch.setenv("CLOUDFLARE_API_KEY", fake_token("env"))
+    traced_launch(home.root, "exec", "cold")
+    wait_until_settled()
+    traced_launch(home.root, "exec", "settled")
+    warm = traced_launch(home.root, "exec", "warm")
+    assert [r["args"][-1] for r in stand_in.runs()] == ["cold", "settled", "warm"]
+    own = {m for m in warm.modules if m == "codex_cf" or m.startswith("codex_cf.")}
+    assert own == WARM_OWN
+    # The driver's audit hook imports nothing; the reference run starts the same way.
+    assert warm.modules - own == _imports_of("import os, sys; import " + ", ".join(WARM_STDLIB))
 
 
 def test_warm_launch_runs_no_codex_version(home, stand_in: StandInCodex, monkeypatch) -> None:
