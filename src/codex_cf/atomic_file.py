@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from codex_cf import paths
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
 if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
@@ -105,7 +105,7 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
     """
     if not is_known(name):
         raise ValueError(f"cache entry {name!r} is not named in launch_cache")
-    from codex_cf import atomic_file  # only on a miss: a warm launch writes nothing
+    from codex_cf import atomic_file  # only to write: a warm launch's one write is its id
 
     folder = paths.cache_folder(environ)
     with contextlib.suppress(OSError):

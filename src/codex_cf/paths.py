@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
 if TYPE_CHECKING:
     from pathlib import Path
 
