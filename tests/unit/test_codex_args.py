@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codex_cf import codex_args
-from codex_cf.constants import CODEX_COMMANDS
+from codex_cf.constants import CODEX_COMMANDS, CODEX_VALUE_OPTIONS
 from codex_cf.errors import UsageError
 
 
@@ -160,8 +160,8 @@ def test_a_given_profile_reaches_codex_once(before: list[str], flag: str, after:
         return
     if "sandbox" in before:
         return  # its trailing command owns the option (test_sandbox_command_keeps_its_own_options)
-    if before and before[-1] in ("-c", "-m", "-i"):
-        return  # the flag would be that option's value
+    if before and before[-1] in CODEX_VALUE_OPTIONS:
+        return  # the flag would be that option's value (generated text can be `--image`)
     args = [*before, flag, "work", *after]
     try:
         parsed = codex_args.parse(args)
