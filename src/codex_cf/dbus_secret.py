@@ -21,6 +21,7 @@ from __future__ import annotations
 # The C module under `socket`: the same socket objects, without the ~3 ms of
 # `socket`'s own imports (selectors, enums of every constant).
 import _socket
+import hashlib
 import os
 import struct
 import time
@@ -144,53 +145,8 @@ def _session_key(private: int, server_public: int) -> bytes:
 def _hmac_sha256(key: bytes, message: bytes) -> bytes:
     """RFC 2104 for keys up to a block (64 bytes), as HKDF needs it here."""
     padded = key.ljust(64, b"\0")
-    inner = sha256(bytes(b ^ 0x36 for b in padded) + message)
-    return sha256(bytes(b ^ 0x5C for b in padded) + inner)
-
-
-# --- SHA-256 ------------------------------------------------------------------------------
-# hashlib loads OpenSSL, ~2.5 ms at every launch; the ten blocks HKDF hashes here take
-# about 1 ms in Python.
-
-# FIPS 180-4, 4.2.2 and 5.3.3: the first 32 bits of the fractional parts of the cube
-# roots of the first 64 primes, and of the square roots of the first 8.
-_K = (
-    0x428A2F98, 0x71374491, 0xB5C0FBCF, 0xE9B5DBA5, 0x3956C25B, 0x59F111F1, 0x923F82A4, 0xAB1C5ED5,
-    0xD807AA98, 0x12835B01, 0x243185BE, 0x550C7DC3, 0x72BE5D74, 0x80DEB1FE, 0x9BDC06A7, 0xC19BF174,
-    0xE49B69C1, 0xEFBE4786, 0x0FC19DC6, 0x240CA1CC, 0x2DE92C6F, 0x4A7484AA, 0x5CB0A9DC, 0x76F988DA,
-    0x983E5152, 0xA831C66D, 0xB00327C8, 0xBF597FC7, 0xC6E00BF3, 0xD5A79147, 0x06CA6351, 0x14292967,
-    0x27B70A85, 0x2E1B2138, 0x4D2C6DFC, 0x53380D13, 0x650A7354, 0x766A0ABB, 0x81C2C92E, 0x92722C85,
-    0xA2BFE8A1, 0xA81A664B, 0xC24B8B70, 0xC76C51A3, 0xD192E819, 0xD6990624, 0xF40E3585, 0x106AA070,
-    0x19A4C116, 0x1E376C08, 0x2748774C, 0x34B0BCB5, 0x391C0CB3, 0x4ED8AA4A, 0x5B9CCA4F, 0x682E6FF3,
-    0x748F82EE, 0x78A5636F, 0x84C87814, 0x8CC70208, 0x90BEFFFA, 0xA4506CEB, 0xBEF9A3F7, 0xC67178F2,
-)  # fmt: skip
-_H0 = (
-    0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A, 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19,
-)  # fmt: skip
-_WORD = 0xFFFFFFFF
-
-
-def sha256(data: bytes) -> bytes:
-    """FIPS 180-4's SHA-256 digest of data (checked against hashlib in the tests)."""
-    length = (len(data) * 8).to_bytes(8, "big")
-    padded = data + b"\x80" + bytes(-(len(data) + 9) % 64) + length
-    state = list(_H0)
-    for start in range(0, len(padded), 64):
-        w = list(struct.unpack(">16I", padded[start : start + 64]))
-        for t in range(16, 64):
-            x, y = w[t - 15], w[t - 2]
-            s0 = ((x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3)) & _WORD
-            s1 = ((y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10)) & _WORD
-            w.append((w[t - 16] + s0 + w[t - 7] + s1) & _WORD)
-        a, b, c, d, e, f, g, h = state
-        for k, wt in zip(_K, w, strict=True):
-            s1 = ((e >> 6 | e << 26) ^ (e >> 11 | e << 21) ^ (e >> 25 | e << 7)) & _WORD
-            t1 = (h + s1 + ((e & f) ^ (~e & g)) + k + wt) & _WORD
-            s0 = ((a >> 2 | a << 30) ^ (a >> 13 | a << 19) ^ (a >> 22 | a << 10)) & _WORD
-            t2 = s0 + ((a & b) ^ (a & c) ^ (b & c))
-            a, b, c, d, e, f, g, h = (t1 + t2) & _WORD, a, b, c, (d + t1) & _WORD, e, f, g
-        state = [(x + y) & _WORD for x, y in zip(state, (a, b, c, d, e, f, g, h), strict=True)]
-    return struct.pack(">8I", *state)
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded) + message).digest()
+    return hashlib.sha256(bytes(b ^ 0x5C for b in padded) + inner).digest()
 
 
 # --- the session bus --------------------------------------------------------------------

@@ -29,13 +29,21 @@ HEAVY = ("click", "tomlkit", "psutil", "keyring")
 # keyring's Secret Service stack: its imports cost a warm launch more than the rest of it.
 D_BUS_LIBRARIES = ("secretstorage", "jeepney", "cryptography")
 # What reading the token from the Secret Service adds to a warm launch: the
-# D-Bus client and, of the standard library, sockets and struct only (not hashlib:
-# loading OpenSSL would cost more than the client's own SHA-256).
-FAST_PATH_ONLY = {"codex_cf.dbus_secret", "_socket", "struct", "_struct"}
+# D-Bus client and, of the standard library, sockets, struct and hashlib (the session key's
+# SHA-256) only.
+FAST_PATH_ONLY = {
+    "codex_cf.dbus_secret",
+    "_socket",
+    "struct",
+    "_struct",
+    "hashlib",
+    "_hashlib",
+    "_blake2",
+}
 # All of the standard library a warm launch imports beyond the interpreter's start, as
 # the imports it needs (what they load in turn, this Python decides). `re` comes with
 # json's decoder (and pip's console-script wrapper); `typing` with the NamedTuples.
-# Not pathlib (~3 ms), threading, hashlib (OpenSSL), subprocess nor socket.
+# Not pathlib (~3 ms), threading, subprocess nor socket.
 WARM_STDLIB = (
     "__future__",
     "collections.abc",
