@@ -72,9 +72,10 @@ def _no_secret_in_argv(cloudflared: FakeCloudflared, *secrets: str) -> None:
 def test_cloudflared_token_reaches_the_gateway_and_not_the_agent(
     codex, project, cloudflared
 ) -> None:
+    """A new Access profile: the JWT in cf-access-token, no Authorization, tags beside it."""
     token = cloudflared.log_in()
     with _behind_access(cloudflared) as gateway:
-        _setup("access-user", gateway, "cloudflared")
+        _setup("access-user", gateway, "cloudflared")  # a new profile: tags on
         done = run_codex_cf(*_exec_args("access-user"), cwd=str(project), timeout=180)
         assert done.returncode == 0, done.stderr
         sent = gateway.responses_requests()
@@ -83,35 +84,19 @@ def test_cloudflared_token_reaches_the_gateway_and_not_the_agent(
             assert_same_secret(request.header("cf-access-token"), token)
             assert request.header("authorization") is None, "an Authorization header was sent"
             assert request.header("cf-aig-authorization") is None
-        _agent_saw(gateway, token)
-        assert_absent(token, done.stdout, done.stderr, where="codex-cf's output")
-    origin = gateway.base_url.removesuffix("/openai")
-    assert ["access", "token", f"-app={origin}"] in cloudflared.calls()
-    _no_secret_in_argv(cloudflared, token)
-
-
-def test_an_access_profile_tags_its_requests_next_to_the_access_token(
-    codex, project, cloudflared
-) -> None:
-    token = cloudflared.log_in()
-    with _behind_access(cloudflared) as gateway:
-        _setup("access-tagged", gateway, "cloudflared")  # a new profile: tags on
-        done = run_codex_cf(*_exec_args("access-tagged"), cwd=str(project), timeout=180)
-        assert done.returncode == 0, done.stderr
-        sent = gateway.responses_requests()
-        assert sent, "no request passed Access"
-        for request in sent:
-            assert_same_secret(request.header("cf-access-token"), token)
-            assert request.header("authorization") is None, "an Authorization header was sent"
         tag_values = {v for r in sent for v in r.header_values("cf-aig-metadata")}
         assert [len(r.header_values("cf-aig-metadata")) for r in sent] == [1] * len(sent)
         assert len(tag_values) == 1, "the tags changed within one launch"
         tags = json.loads(tag_values.pop())
-        assert tags[metadata.PROFILE] == "access-tagged"
+        assert tags[metadata.PROFILE] == "access-user"
         assert tags[metadata.PROJECT] == project.name
         assert len(tags[metadata.LAUNCH]) == 16
         _agent_saw(gateway, token)
         assert tags[metadata.LAUNCH] not in "\n".join(gateway.tool_outputs)
+        assert_absent(token, done.stdout, done.stderr, where="codex-cf's output")
+    origin = gateway.base_url.removesuffix("/openai")
+    assert ["access", "token", f"-app={origin}"] in cloudflared.calls()
+    _no_secret_in_argv(cloudflared, token)
 
 
 def test_expired_token_without_a_terminal_stops_with_the_login_command(
