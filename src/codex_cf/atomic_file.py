@@ -7,7 +7,6 @@ pathlib costs a start ~3 ms), and takes a path as a string or a Path.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
@@ -46,8 +45,10 @@ def write(path: FilePath, text: str, mode: int, durable: bool = True) -> None:
         os.chmod(temp_name, mode)
         os.replace(temp_name, path)
     except BaseException:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(temp_name)
+        except OSError:
+            pass  # the error that stopped the write is the one to report
         raise
     if durable:
         _sync_folder(os.path.dirname(os.path.abspath(path)))
@@ -74,17 +75,21 @@ def remove_leftovers(path: Path) -> None:
     import glob
 
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
+        try:
             leftover.unlink()
+        except OSError:
+            pass  # a leftover that stays is harmless, only untidy
 
 
 def _sync_folder(folder: str) -> None:
     """Make the rename itself durable (POSIX; Windows has no directory fsync)."""
     if os.name == "nt":
         return
-    with contextlib.suppress(OSError):
+    try:
         descriptor = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+    except OSError:
+        pass  # the rename stands; only its surviving a crash is less sure

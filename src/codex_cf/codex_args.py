@@ -6,9 +6,6 @@ the profile checks and `--profile`, and tests can feed them any argv.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
-
 from codex_cf.constants import (
     CODEX_COMMANDS,
     CODEX_INFO_OPTIONS,
@@ -18,6 +15,11 @@ from codex_cf.constants import (
     RUNTIME_DEBUG_COMMANDS,
 )
 from codex_cf.errors import UsageError
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # Sub-commands whose first positional starts a command line of its own
 # (`codex sandbox grep -p x .` hands `-p x` to grep).

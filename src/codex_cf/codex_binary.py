@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import zlib
-from collections.abc import Mapping, Sequence
-from typing import NamedTuple
 
 from codex_cf import launch_cache, npm_codex
 from codex_cf.constants import (
@@ -23,6 +21,11 @@ from codex_cf.constants import (
     VERSION_PROBE_ENV,
 )
 from codex_cf.errors import CodexCfError, CodexNotFound, CodexUnusable
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 _VERSION_TIMEOUT_SECONDS = 15
 _SCRIPT_PROBE_BYTES = 1024

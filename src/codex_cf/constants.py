@@ -7,7 +7,10 @@ loads this module on every start.
 from __future__ import annotations
 
 import enum
-from typing import Final
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from typing import Final
 
 PROGRAM = "codex-cf"
 KEYRING_SERVICE = "codex-cf"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, TypeVar
 
 from codex_cf import paths, profile_names, secret_service
 from codex_cf.constants import (
@@ -23,8 +21,14 @@ from codex_cf.constants import (
     Secret,
 )
 from codex_cf.errors import KeyringUnavailable, NoSecureKeyring, TokenMissing
+from codex_cf.records import NamedTuple
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 def keyring_username(profile: str, secret: Secret) -> str:

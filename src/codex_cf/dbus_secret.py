@@ -25,8 +25,14 @@ import hashlib
 import os
 import struct
 import time
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    # destination, object path, interface, member, body signature, body values
+    _Call = tuple[str, str, str, str, str, list[Any]]
 
 _BUS = "org.freedesktop.DBus"
 _PROPERTIES = "org.freedesktop.DBus.Properties"
@@ -46,9 +52,6 @@ _PRIME = int(
 )
 
 _METHOD_CALL, _METHOD_RETURN, _ERROR = 1, 2, 3
-
-# destination, object path, interface, member, body signature, body values
-_Call = tuple[str, str, str, str, str, list[Any]]
 
 
 class _Doubt(Exception):

@@ -11,16 +11,15 @@ This module owns the folder: an entry not named below cannot be stored, and
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
-from collections.abc import Mapping
 
 from codex_cf import paths
 
-TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
     from typing import Any
 
@@ -108,9 +107,11 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
     from codex_cf import atomic_file  # only to write: a warm launch's one write is its id
 
     folder = paths.cache_folder(environ)
-    with contextlib.suppress(OSError):
+    try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         atomic_file.write(entry_file(name, environ), json.dumps(data), _FILE_MODE, durable=False)
+    except OSError:
+        pass
 
 
 def discard(name: str, environ: Mapping[str, str] | None = None) -> bool:

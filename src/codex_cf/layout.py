@@ -11,9 +11,6 @@ Standard library only and cheap to import: a warm launch reads a cached layout.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal, NamedTuple
-
 from codex_cf.constants import (
     ACCESS_SERVICE_HEADERS,
     ACCESS_TOKEN_HEADER,
@@ -31,6 +28,12 @@ from codex_cf.constants import (
 )
 from codex_cf.errors import UsageError
 from codex_cf.profile_names import read_auth_command_args
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Literal
 
 AUTH_COMMAND_TIMEOUT_MS = 15000
 """Codex waits this long for `codex-cf token print`: the bounded keyring calls plus
@@ -330,7 +333,9 @@ class ProviderReading(NamedTuple):
 
 
 def _table(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    import collections.abc  # read_provider is the profile check's, off the launch path
+
+    return value if isinstance(value, collections.abc.Mapping) else {}
 
 
 def _header_variable(headers: Mapping[str, Any], header: str) -> str | None:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from codex_cf import terminal
 from codex_cf.constants import CODEX_COMMANDS, OWN_COMMANDS, ExitStatus
 from codex_cf.errors import CodexCfError
 
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from codex_cf.constants import Secret
     from codex_cf.errors import NoSecureKeyring
     from codex_cf.launch import Person

@@ -16,10 +16,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
-from typing import Any, NamedTuple
 
 from codex_cf import launch_cache
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 # The keys codex-cf sends: names only, never a path, a secret or a user name.
 LAUNCH = "launch"  # an id unique to one launch, the same on each of its requests

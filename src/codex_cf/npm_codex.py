@@ -15,10 +15,13 @@ environment (bun's variables) is decided again on every launch.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import NamedTuple
 
 from codex_cf import launch_cache
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PACKAGE_ROOT_ENV = "CODEX_MANAGED_PACKAGE_ROOT"
 MANAGED_BY_ENV = {

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 
-TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from pathlib import Path
 
 

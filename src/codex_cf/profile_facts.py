@@ -8,11 +8,14 @@ unchanged since they were last found current) nothing else is loaded;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
-
 from codex_cf import codex_binary, launch_cache, paths
 from codex_cf.layout import Layout
+from codex_cf.records import NamedTuple
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 
 class ProfileFacts(NamedTuple):

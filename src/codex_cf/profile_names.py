@@ -8,10 +8,13 @@ to type, and the `token print` arguments Codex runs in command mode.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from codex_cf.constants import DEFAULT_PROFILE, PROFILE_ENV, PROGRAM, Secret
 from codex_cf.errors import UsageError
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 

@@ -13,11 +13,14 @@ the caller asks keyring.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 from codex_cf import launch_cache, paths
 from codex_cf.constants import FAST_KEYRING_TIMEOUT_SECONDS, KEYRING_SERVICE
+
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
 
 from codex_cf.errors import UsageError
 
+TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from concurrent.futures import Future
+    from typing import TypeVar
 
-T = TypeVar("T")
+    T = TypeVar("T")
+
 _SPINNER = "|/-\\"
 
 
