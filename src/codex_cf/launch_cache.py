@@ -12,12 +12,11 @@ This module owns the folder: an entry not named below cannot be stored, and
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Mapping
 
-from codex_cf import paths
+from codex_cf import json_text, paths
 
 TYPE_CHECKING = False  # as typing's, which mypy reads the same: Path for annotations only
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ def lock_path(environ: Mapping[str, str] | None = None) -> Path:
 def load(name: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     try:
         with open(entry_file(name, environ), "rb") as handle:
-            data = json.load(handle)
+            data = json_text.loads(handle.read().decode())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -110,7 +109,9 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
     folder = paths.cache_folder(environ)
     with contextlib.suppress(OSError):
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        atomic_file.write(entry_file(name, environ), json.dumps(data), _FILE_MODE, durable=False)
+        atomic_file.write(
+            entry_file(name, environ), json_text.dumps(data), _FILE_MODE, durable=False
+        )
 
 
 def discard(name: str, environ: Mapping[str, str] | None = None) -> bool:
