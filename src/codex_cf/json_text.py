@@ -68,6 +68,14 @@ else:
         # json's C encoder with the arguments json.dumps gives it; a new one each call,
         # as json makes, since a failed call leaves its circular-reference markers behind.
         encode = make_encoder(
-            {}, _unserializable, encode_basestring_ascii, None, ":", ",", False, False, True
+            markers={},
+            default=_unserializable,
+            encoder=encode_basestring_ascii,
+            indent=None,
+            key_separator=":",
+            item_separator=",",
+            sort_keys=False,
+            skipkeys=False,
+            allow_nan=True,
         )
         return "".join(encode(value, 0))
