@@ -11,11 +11,10 @@ This module owns the folder: an entry not named below cannot be stored, and
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
-from codex_cf import paths
+from codex_cf import json_text, paths
 
 TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ def lock_path(environ: Mapping[str, str] | None = None) -> Path:
 def load(name: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     try:
         with open(entry_file(name, environ), "rb") as handle:
-            data = json.load(handle)
+            data = json_text.loads(handle.read().decode())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -109,7 +108,9 @@ def store(name: str, data: Mapping[str, Any], environ: Mapping[str, str] | None 
     folder = paths.cache_folder(environ)
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        atomic_file.write(entry_file(name, environ), json.dumps(data), _FILE_MODE, durable=False)
+        atomic_file.write(
+            entry_file(name, environ), json_text.dumps(data), _FILE_MODE, durable=False
+        )
     except OSError:
         pass
 

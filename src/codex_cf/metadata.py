@@ -7,17 +7,16 @@ keys and `doctor --live` looks for the last launch's id, so each key is named
 here once. Requests sent without a key (older launches, other clients, tags
 turned off) group as UNTAGGED.
 
-Standard library and launch_cache only: the launch path may import this. It
+Standard library, json_text and launch_cache only: the launch path may import this. It
 finds the project without running git: a stat per folder walked up.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
-from codex_cf import launch_cache
+from codex_cf import json_text, launch_cache
 from codex_cf.records import NamedTuple
 
 TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
@@ -101,7 +100,7 @@ def tags(
         PROFILE: profile[:MAX_VALUE_CHARS],
         HOST: host_name(environ),
     }
-    return json.dumps(values, ensure_ascii=True, separators=(",", ":"))
+    return json_text.dumps(values)
 
 
 def remember_launch(profile: str, launch: Launch, environ: Mapping[str, str] | None = None) -> None:

@@ -85,10 +85,18 @@ def test_any_folder_name_makes_a_header_value_of_printable_ascii(name) -> None:
     if name in (".", ".."):
         return
     cwd = Path("/nonexistent-root") / name
-    value = metadata.tags(metadata.Launch("0" * 16, "t"), "p", str(cwd), HOST_ENV)
+    value = metadata.tags(metadata.Launch("0" * 16, "t"), name, str(cwd), HOST_ENV)
     assert value.isascii()
     assert all(" " <= c <= "~" for c in value)  # no control character either
     assert json.loads(value)[metadata.PROJECT] == name[: metadata.MAX_VALUE_CHARS]
+    # Byte for byte what json.dumps wrote before the launch path stopped importing json.
+    expected = {
+        metadata.LAUNCH: "0" * 16,
+        metadata.PROJECT: name[: metadata.MAX_VALUE_CHARS],
+        metadata.PROFILE: name[: metadata.MAX_VALUE_CHARS],
+        metadata.HOST: metadata.host_name(HOST_ENV),
+    }
+    assert value == json.dumps(expected, ensure_ascii=True, separators=(",", ":"))
 
 
 @pytest.mark.parametrize("cd", [["-C", "x"], ["--cd", "x"], ["--cd=x"], ["-Cx"]])
