@@ -98,6 +98,8 @@ _FLOOR_CHECK_CODE = (
 _WATCHED_MODULES = (
     *("keyring", "secretstorage", "jeepney", "cryptography"),
     *("click", "tomlkit", "psutil", "tomllib"),
+    # What an older pip's console-script wrapper (`import re`) or a regression would add.
+    *("typing", "json", "re", "hashlib"),
 )
 
 
