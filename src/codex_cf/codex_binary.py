@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-import zlib
 
 from codex_cf import launch_cache, npm_codex
 from codex_cf.constants import (
@@ -147,8 +146,14 @@ def find(environ: Mapping[str, str]) -> Codex:
     raise CodexNotFound("Codex is not installed (no codex on PATH)", CODEX_INSTALL_HINT)
 
 
+# The largest prime below 2**32: the argv's bytes read as one number, modulo it, are a
+# checksum as good as a CRC for telling two command lines apart, without loading zlib.
+_DIGEST_MODULUS = 4_294_967_291
+
+
 def _argv_digest(argv: Sequence[str]) -> int:
-    return zlib.crc32("\0".join(argv).encode("utf-8", "surrogateescape"))
+    data = "\0".join(argv).encode("utf-8", "surrogateescape")
+    return int.from_bytes(data, "big") % _DIGEST_MODULUS
 
 
 def reentry_marker(argv: Sequence[str]) -> str:

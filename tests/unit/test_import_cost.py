@@ -44,7 +44,7 @@ FAST_PATH_ONLY = {
 # the imports it needs (what they load in turn, this Python decides): `enum` for the
 # constants, `collections` for the records' namedtuple, `_json` (json's C accelerator,
 # through json_text). Not pathlib (~3 ms), threading, subprocess nor socket.
-WARM_STDLIB = ("__future__", "_json", "collections", "enum", "zlib")
+WARM_STDLIB = ("__future__", "_json", "collections", "enum")
 # Nor these: typing (~7 ms; codex_cf.records stands in for its NamedTuple, its other
 # names are mypy's alone), contextlib, signal (its enums; the exec resets signals
 # through `_signal`, loaded at the interpreter's start), json (~5 ms: its decoder and
