@@ -298,6 +298,25 @@ def test_the_fake_bus_answers_like_gnome_keyring(fake_bus: FakeSecretService) ->
     assert fake_bus.calls == list(LOOKUP_CALLS)
 
 
+def test_a_search_refused_once_is_asked_again(fake_bus: FakeSecretService) -> None:
+    """gnome-keyring may refuse a new client's first call before it has recorded the client."""
+    refused = []
+
+    def refuse_first_search(call: Message, reply: Message, data: bytes) -> bytes:
+        if _member(call) != "SearchItems" or refused:
+            return data
+        refused.append(call)
+        return new_error(call, "org.freedesktop.DBus.Error.UnknownMethod", "s", ("no",)).serialise(
+            1
+        )
+
+    fake_bus.tamper = refuse_first_search
+    fake_bus.linger = 0.05
+    assert digest(_lookup(fake_bus.address)) == digest(fake_bus.secret)
+    assert fake_bus.most_in_flight == 1
+    assert fake_bus.calls == ["Hello", "SearchItems", *LOOKUP_CALLS[1:]]
+
+
 def test_replies_are_matched_to_their_calls_in_any_order(fake_bus: FakeSecretService) -> None:
     """The bus may deliver SearchItems' reply before the one to Hello, sent with it."""
     held = []
