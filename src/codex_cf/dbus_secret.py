@@ -1,16 +1,33 @@
 """A Secret Service lookup in the standard library: the launch's D-Bus client.
 
 secretstorage pulls in jeepney and cryptography, whose imports cost a warm
-launch more than the rest of it. This asks the session bus what
-secretstorage asks for keyring's lookup (whether the default collection is
-Locked, SearchItems in it, whether the item is Locked, OpenSession,
-GetSecret; it also reads each one's Label, which only shows that it exists,
-as the Locked calls' answers do) and reads the secret through the same
-encrypted session ("dh-ietf1024-sha256-aes128-cbc-pkcs7"). One call at a time, in
-secretstorage's order: given several at once, gnome-keyring 42 answered one
-with UnknownMethod on a garbled object path about once in 500 lookups, and
-once in some 20,000 such lookups the daemon went away (D-Bus started a new,
-locked one).
+launch more than the rest of it. This asks the session bus for what keyring's
+lookup reads (SearchItems in the default collection, by secretstorage's alias
+path; the first item's GetSecret) and reads the secret through the same
+encrypted session ("dh-ietf1024-sha256-aes128-cbc-pkcs7"), in three exchanges:
+Hello with SearchItems, OpenSession, GetSecret.
+
+keyring, through secretstorage, first reads the collection's and the item's
+Locked (and each one's Label, to see that it exists). Those answers decide
+nothing here, so they are not asked: without a default collection SearchItems
+is an error reply, and a locked item's GetSecret is one too
+(org.freedesktop.Secret.Error.IsLocked, at once and without a prompt;
+gnome-keyring still lists a locked collection's items, KeePassXC lists none).
+Each is None, as a locked answer was.
+
+One call to the Secret Service at a time: given several at once, gnome-keyring
+42 answered one with UnknownMethod on a garbled object path about once in 500
+lookups, and once in some 20,000 such lookups the daemon went away (D-Bus
+started a new, locked one). Hello is the bus daemon's own, so it travels with
+the first call. Our arithmetic (the key pair, the session key) runs while the
+calls travel.
+
+gnome-keyring learns of a new client in an idle callback that a client's first
+call can overtake; that call then finds no client record. Were it a property
+Get, as secretstorage's first call is, gnome-keyring 42 aborts (SIGABRT, GDBus's
+assertion on a getter's missing error; D-Bus then starts a new, locked daemon):
+in a stress run, once in a few thousand lookups. SearchItems instead answers
+with an error, about once in 3,000 lookups, and is asked once more.
 
 Any doubt — an address it does not speak, an error reply, an unexpected
 type, a bad padding, the deadline — is None, and keyring decides.
@@ -21,21 +38,34 @@ from __future__ import annotations
 # The C module under `socket`: the same socket objects, without the ~3 ms of
 # `socket`'s own imports (selectors, enums of every constant).
 import _socket
-import hashlib
 import os
 import struct
+import sys
 import time
 
 TYPE_CHECKING = False  # as typing's, which mypy reads the same: names for annotations only
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from hashlib import sha256  # typeshed describes hashlib's alone; the built-in ones are alike
     from typing import Any
 
     # destination, object path, interface, member, body signature, body values
     _Call = tuple[str, str, str, str, str, list[Any]]
+    # A method return's body signature and values; None for an error reply.
+    _Reply = tuple[str, list[Any]] | None
+else:
+    # CPython's own SHA-256 for the session key: hashlib loads OpenSSL's libcrypto, some
+    # milliseconds of import for two short HMACs. A Python built without its own hashes
+    # (a FIPS build, say) has only OpenSSL's.
+    try:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256
+        else:
+            from _sha256 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 _BUS = "org.freedesktop.DBus"
-_PROPERTIES = "org.freedesktop.DBus.Properties"
 _SECRETS = "org.freedesktop.secrets"
 _SECRET = "org.freedesktop.Secret"
 _SERVICE_PATH = "/org/freedesktop/secrets"
@@ -52,6 +82,8 @@ _PRIME = int(
 )
 
 _METHOD_CALL, _METHOD_RETURN, _ERROR = 1, 2, 3
+
+_HELLO: _Call = (_BUS, "/org/freedesktop/DBus", _BUS, "Hello", "", [])
 
 
 class _Doubt(Exception):
@@ -77,37 +109,58 @@ def lookup(attributes: Mapping[str, str], environ: Mapping[str, str], timeout: f
 
 
 def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
-    # The bus answers Hello itself, so it goes out with the first call. An error for
-    # Locked also means no default collection (secretstorage asks its Label for that).
-    hello, locked = bus.exchange(
-        [
-            (_BUS, "/org/freedesktop/DBus", _BUS, "Hello", "", []),
-            _get_property(_DEFAULT_COLLECTION, "Collection", "Locked"),
-        ]
-    )
+    """The three exchanges (four for a refused search), each with one call to the Secret
+    Service. The key pair is computed while the first is on its way (for a miss too: the
+    wait is there anyway), the session key while the last is."""
+    search = _secret_call(_DEFAULT_COLLECTION, "Collection", "SearchItems", "a{ss}", [attributes])
+    first = bus.send([_HELLO, search])
+    private, public = _key_pair()
+    hello, found = bus.replies(first)
     _expect(hello, "s")
-    if _variant(locked, "b"):
-        return None
-    search = ("SearchItems", "a{ss}", [attributes])
-    (items,) = _expect(
-        bus.call((_SECRETS, _DEFAULT_COLLECTION, f"{_SECRET}.Collection", *search)), "ao"
-    )
+    if found is None:  # the race with gnome-keyring's record of a new client (above)
+        found = bus.call(search)
+    (items,) = _expect(found, "ao")
     if not items:
         return None
-    if _variant(bus.call(_get_property(items[0], "Item", "Locked")), "b"):
-        return None
-    # A 256-bit exponent: the 1024-bit group gives about 80 bits of security, and an
-    # exponent of twice the group's strength is the usual size (RFC 3526, section 8);
-    # secretstorage's 1024 bits cost the two Python pow()s here ~5 ms more.
-    # secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
+    server_public, session = _open_session(bus, public)
+    asked = bus.send([_secret_call(items[0], "Item", "GetSecret", "o", [session])])
+    key = _session_key(private, server_public)
+    (answer,) = bus.replies(asked)
+    return _decrypted(answer, session, key)
+
+
+def _secret_call(path: str, interface: str, member: str, signature: str, body: list[Any]) -> _Call:
+    return (_SECRETS, path, f"{_SECRET}.{interface}", member, signature, body)
+
+
+def _key_pair() -> tuple[int, bytes]:
+    """Our Diffie-Hellman exponent and public key.
+
+    A 256-bit exponent: the 1024-bit group gives about 80 bits of security, and an
+    exponent of twice the group's strength is the usual size (RFC 3526, section 8);
+    secretstorage's 1024 bits cost the two Python pow()s here ~5 ms more.
+    secrets.token_bytes is os.urandom; importing secrets costs ~10 ms (base64, re).
+    """
     private = int.from_bytes(os.urandom(32), "big")
-    public = pow(2, private, _PRIME).to_bytes(128, "big")
-    opened = bus.call(_service_call("OpenSession", "sv", [_ALGORITHM, ("ay", public)]))
+    return private, pow(2, private, _PRIME).to_bytes(128, "big")
+
+
+def _open_session(bus: _Bus, public: bytes) -> tuple[int, str]:
+    """The service's public key and the session's path. The key is checked here, before
+    any secret is asked for under it."""
+    body = [_ALGORITHM, ("ay", public)]
+    opened = bus.call(_secret_call(_SERVICE_PATH, "Service", "OpenSession", "sv", body))
     output, session = _expect(opened, "vo")
     if output[0] != "ay" or len(output[1]) > 128:
         raise _Doubt("the service's public key")
-    key = _session_key(private, int.from_bytes(output[1], "big"))
-    answer = bus.call((_SECRETS, items[0], f"{_SECRET}.Item", "GetSecret", "o", [session]))
+    server_public = int.from_bytes(output[1], "big")
+    if not 1 < server_public < _PRIME - 1:
+        raise _Doubt("a degenerate public key")
+    return server_public, session
+
+
+def _decrypted(answer: _Reply, session: str, key: bytes) -> str | None:
+    """GetSecret's answer as text, or None."""
     ((secret_session, iv, value, _content_type),) = _expect(answer, "(oayays)")
     if secret_session != session:
         raise _Doubt("a secret of another session")
@@ -115,31 +168,14 @@ def _read_secret(bus: _Bus, attributes: dict[str, str]) -> str | None:
     return None if plain is None else plain.decode("utf-8")
 
 
-def _get_property(path: str, interface: str, name: str) -> _Call:
-    return (_SECRETS, path, _PROPERTIES, "Get", "ss", [f"{_SECRET}.{interface}", name])
-
-
-def _service_call(member: str, signature: str, body: list[Any]) -> _Call:
-    return (_SECRETS, _SERVICE_PATH, f"{_SECRET}.Service", member, signature, body)
-
-
-def _expect(reply: tuple[str, list[Any]] | None, signature: str) -> list[Any]:
+def _expect(reply: _Reply, signature: str) -> list[Any]:
     if reply is None or reply[0] != signature:
         raise _Doubt("an error or an unexpected answer")
     return reply[1]
 
 
-def _variant(reply: tuple[str, list[Any]] | None, signature: str) -> Any:
-    ((inner, value),) = _expect(reply, "v")
-    if inner != signature:
-        raise _Doubt("a property of another type")
-    return value
-
-
 def _session_key(private: int, server_public: int) -> bytes:
     """secretstorage's derivation: HKDF-SHA256 (zero salt, empty info) of the shared secret."""
-    if not 1 < server_public < _PRIME - 1:
-        raise _Doubt("a degenerate public key")
     shared = pow(server_public, private, _PRIME).to_bytes(128, "big")
     prk = _hmac_sha256(bytes(32), shared)
     return _hmac_sha256(prk, b"\x01")[:16]
@@ -148,8 +184,8 @@ def _session_key(private: int, server_public: int) -> bytes:
 def _hmac_sha256(key: bytes, message: bytes) -> bytes:
     """RFC 2104 for keys up to a block (64 bytes), as HKDF needs it here."""
     padded = key.ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in padded) + message).digest()
-    return hashlib.sha256(bytes(b ^ 0x5C for b in padded) + inner).digest()
+    inner = sha256(bytes(b ^ 0x36 for b in padded) + message).digest()
+    return sha256(bytes(b ^ 0x5C for b in padded) + inner).digest()
 
 
 # --- the session bus --------------------------------------------------------------------
@@ -237,12 +273,13 @@ class _Bus:
             raise _Doubt("authentication refused")
         self._authenticated = True
 
-    def call(self, call: _Call) -> tuple[str, list[Any]] | None:
-        (reply,) = self.exchange([call])
+    def call(self, call: _Call) -> _Reply:
+        """One call and its reply, with nothing to do meanwhile."""
+        (reply,) = self.replies(self.send([call]))
         return reply
 
-    def exchange(self, calls: list[_Call]) -> list[tuple[str, list[Any]] | None]:
-        """Send the calls at once; each one's reply (signature, values), or None for an error."""
+    def send(self, calls: list[_Call]) -> list[int]:
+        """Send the calls at once, without waiting for replies; their serials."""
         serials = []
         out = bytearray(self._pending)
         self._pending = b""
@@ -252,9 +289,13 @@ class _Bus:
             out += _method_call(self._serial, call)
         self._bound()
         self._sock.sendall(out)
+        return serials
+
+    def replies(self, serials: list[int]) -> list[_Reply]:
+        """The replies to these calls (sent), in their order."""
         if not self._authenticated:
             self._authentication()
-        replies: dict[int, tuple[str, list[Any]] | None] = {}
+        replies: dict[int, _Reply] = {}
         while len(replies) < len(serials):
             kind, fields, body_signature, body = self._message()
             reply_to = fields.get(5)
@@ -294,8 +335,7 @@ class _Bus:
 
 # --- marshalling: only the types these calls need -----------------------------------------
 
-_ALIGN = {"y": 1, "b": 4, "u": 4, "s": 4, "o": 4, "g": 1, "v": 1, "a": 4, "(": 8, "{": 8}
-_FIXED = {"b": "I", "u": "I"}
+_ALIGN = {"y": 1, "u": 4, "s": 4, "o": 4, "g": 1, "v": 1, "a": 4, "(": 8, "{": 8}
 
 
 def _split(signature: str) -> list[str]:
@@ -335,8 +375,6 @@ class _Writer:
         self.align(_ALIGN[code])
         if code == "y":
             self.data.append(value)
-        elif code in _FIXED:
-            self.data += struct.pack("<" + _FIXED[code], value)
         elif code in "so":
             raw = value.encode("utf-8")
             self.data += struct.pack("<I", len(raw)) + raw + b"\0"
@@ -415,12 +453,8 @@ class _Reader:
         self.align(_ALIGN[code])
         if code == "y":
             return self.take(1)[0]
-        if code in _FIXED:
-            (number,) = struct.unpack(self.order + _FIXED[code], self.take(4))
-            if code == "b":
-                if number > 1:
-                    raise _Doubt("a boolean neither 0 nor 1")
-                return bool(number)
+        if code == "u":
+            (number,) = struct.unpack(self.order + "I", self.take(4))
             return number
         if code in "sog":
             size = self.take(1)[0] if code == "g" else self.value("u")

@@ -2,22 +2,32 @@
 
 It must return exactly what keyring's SecretService backend returns for the
 same item, and None wherever keyring would have to decide (a miss, a locked
-collection, the item only in another collection).
+collection, no default collection, the item only in another collection).
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from jeepney import DBusAddress, HeaderFields, Message, MessageType, new_method_call
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
 from keyring.backends.SecretService import Keyring
 
 from codex_cf import dbus_secret
 from codex_cf.constants import KEYRING_SERVICE
 from helpers.secret_service import SecretServiceSession
 from helpers.tokens import digest, fake_token
+
+DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
+SERVICE = "/org/freedesktop/secrets"
+TIMEOUT = 10  # the lookup's deadline here; a None well before it is the daemon's answer
 
 
 def _attributes(username: str) -> dict[str, str]:
@@ -26,7 +36,42 @@ def _attributes(username: str) -> dict[str, str]:
 
 def _lookup(username: str, address: str | None = None) -> str | None:
     env = {"DBUS_SESSION_BUS_ADDRESS": address or os.environ["DBUS_SESSION_BUS_ADDRESS"]}
-    return dbus_secret.lookup(_attributes(username), env, 10)
+    return dbus_secret.lookup(_attributes(username), env, TIMEOUT)
+
+
+def _answered_none(username: str, address: str) -> bool:
+    """The lookup is None, and sooner than its deadline: the daemon said so."""
+    started = time.monotonic()
+    found = _lookup(username, address)
+    return found is None and time.monotonic() - started < TIMEOUT / 2
+
+
+def _call(
+    connection: DBusConnection, path: str, interface: str, member: str, signature: str, *body: Any
+) -> Message:
+    """One call as the daemon answers it, error replies included (a hang fails the test)."""
+    address = DBusAddress(path, "org.freedesktop.secrets", f"org.freedesktop.Secret.{interface}")
+    return connection.send_and_get_reply(
+        new_method_call(address, member, signature, body), timeout=TIMEOUT
+    )
+
+
+def _error_name(reply: Message) -> str | None:
+    if reply.header.message_type != MessageType.error:
+        return None
+    return str(reply.header.fields[HeaderFields.error_name])
+
+
+@pytest.fixture
+def own_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretServiceSession]:
+    """A Secret Service of the test's own: locking it or deleting its collection disturbs no
+    other test. secretstorage reads its address from the environment."""
+    session = SecretServiceSession(tmp_path / "own-bus").start()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", session.address)
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 @pytest.mark.parametrize(
@@ -103,31 +148,56 @@ def test_an_abstract_socket_address_is_followed(real_keyring, tmp_path: Path) ->
         real_keyring.clear("dbus-abstract")
 
 
-def test_a_locked_collection_and_another_collection_are_none(tmp_path: Path) -> None:
-    """On a bus of its own: locking it must not disturb the other tests."""
+def test_an_item_in_another_collection_is_none(own_bus: SecretServiceSession) -> None:
     import secretstorage
 
-    session = SecretServiceSession(tmp_path / "own-bus").start()
-    previous = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
-    os.environ["DBUS_SESSION_BUS_ADDRESS"] = session.address
-    try:
-        # gnome-keyring's in-memory "session" collection holds an item keyring would not read.
-        with closing(secretstorage.dbus_init()) as connection:
-            other = secretstorage.Collection(
-                connection, secretstorage.collection.SESSION_COLLECTION
-            )
-            other.create_item("elsewhere", _attributes("dbus-elsewhere"), b"not-the-default")
-        assert session.lookup("dbus-elsewhere") is not None  # libsecret searches every collection
-        assert Keyring().get_password(KEYRING_SERVICE, "dbus-elsewhere") is None
-        assert _lookup("dbus-elsewhere", session.address) is None
+    # gnome-keyring's in-memory "session" collection holds an item keyring would not read.
+    with closing(secretstorage.dbus_init()) as connection:
+        other = secretstorage.Collection(connection, secretstorage.collection.SESSION_COLLECTION)
+        other.create_item("elsewhere", _attributes("dbus-elsewhere"), b"not-the-default")
+    assert own_bus.lookup("dbus-elsewhere") is not None  # libsecret searches every collection
+    assert Keyring().get_password(KEYRING_SERVICE, "dbus-elsewhere") is None
+    assert _answered_none("dbus-elsewhere", own_bus.address)
 
-        session.store("dbus-locked", fake_token())
-        assert _lookup("dbus-locked", session.address) is not None  # the control
-        session.lock()
-        assert _lookup("dbus-locked", session.address) is None
-    finally:
-        if previous is None:
-            os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SESSION_BUS_ADDRESS"] = previous
-        session.stop()
+
+def test_a_locked_collection_is_none_from_get_secret(own_bus: SecretServiceSession) -> None:
+    """Why the lookup asks no Locked first: gnome-keyring still lists a locked collection's
+    items, and answers their GetSecret at once with IsLocked, leaving it locked (no prompt)."""
+    own_bus.store("dbus-locked", fake_token())
+    assert _lookup("dbus-locked", own_bus.address) is not None  # the control
+    own_bus.lock()
+    with closing(open_dbus_connection(bus=own_bus.address)) as connection:
+        attributes = _attributes("dbus-locked")
+        found = _call(
+            connection, DEFAULT_COLLECTION, "Collection", "SearchItems", "a{ss}", attributes
+        )
+        (items,) = found.body
+        assert len(items) == 1
+        opened = _call(connection, SERVICE, "Service", "OpenSession", "sv", "plain", ("s", ""))
+        refused = _call(connection, items[0], "Item", "GetSecret", "o", opened.body[1])
+    assert _error_name(refused) == "org.freedesktop.Secret.Error.IsLocked"
+    assert not own_bus.unlocked()
+    assert _answered_none("dbus-locked", own_bus.address)
+    assert not own_bus.unlocked()
+
+
+def test_no_default_collection_is_none_from_search_items(own_bus: SecretServiceSession) -> None:
+    """Without a collection behind the default alias, SearchItems there is an error reply.
+
+    Unsetting the alias is not enough: gnome-keyring points it back at its login
+    collection whenever a client connects. So the login collection goes.
+    """
+    token = fake_token()
+    own_bus.store("dbus-no-default", token)
+    assert digest(_lookup("dbus-no-default", own_bus.address)) == digest(token)  # the control
+    with closing(open_dbus_connection(bus=own_bus.address)) as connection:
+        deleted = _call(connection, LOGIN_COLLECTION, "Collection", "Delete", "")
+        assert _error_name(deleted) is None
+    # A new client, as the lookup is: its arrival has gnome-keyring choose the default anew.
+    with closing(open_dbus_connection(bus=own_bus.address)) as connection:
+        attributes = _attributes("dbus-no-default")
+        found = _call(
+            connection, DEFAULT_COLLECTION, "Collection", "SearchItems", "a{ss}", attributes
+        )
+    assert _error_name(found) is not None
+    assert _answered_none("dbus-no-default", own_bus.address)

@@ -29,16 +29,14 @@ HEAVY = ("click", "tomlkit", "psutil", "keyring")
 # keyring's Secret Service stack: its imports cost a warm launch more than the rest of it.
 D_BUS_LIBRARIES = ("secretstorage", "jeepney", "cryptography")
 # What reading the token from the Secret Service adds to a warm launch: the
-# D-Bus client and, of the standard library, sockets, struct and hashlib (the session key's
-# SHA-256) only.
+# D-Bus client and, of the standard library, sockets, struct and CPython's own SHA-256
+# (the session key's; not hashlib, which loads OpenSSL) only.
 FAST_PATH_ONLY = {
     "codex_cf.dbus_secret",
     "_socket",
     "struct",
     "_struct",
-    "hashlib",
-    "_hashlib",
-    "_blake2",
+    "_sha2" if sys.version_info >= (3, 12) else "_sha256",
 }
 # All of the standard library a warm launch imports beyond the interpreter's start, as
 # the imports it needs (what they load in turn, this Python decides): `enum` for the
