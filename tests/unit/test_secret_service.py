@@ -1,7 +1,8 @@
 """The Secret Service fast path: the keyring's answer without importing keyring, or none.
 
 It answers only when nothing could make keyring answer differently; every
-doubt is a miss, and the launch then asks keyring itself.
+doubt is a miss, and the launch then asks keyring itself. Compared with keyring
+through a real gnome-keyring, so these are e2e tests kept beside their module.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from helpers import profiles
 from helpers.process import run_codex_cf
 from helpers.secret_service import TEST_PASSWORD, SecretServiceSession
 from helpers.tokens import assert_same_secret, fake_token
+
+pytestmark = pytest.mark.e2e
 
 # A keyring that never answers is given up on after KEYRING_TIMEOUT_SECONDS; the
 # rest is room for a loaded machine.
