@@ -27,7 +27,7 @@ Run (Linux, with gnome-keyring, dbus and libsecret-tools installed):
     .venv/bin/python scripts/bench_launch.py              # 30 rounds
     .venv/bin/python scripts/bench_launch.py --rounds 100 --report-only
 
-It prints a Markdown report (paste-ready for the README) and exits 1 if a goal
+It prints a Markdown report (paste-ready for docs/performance.md) and exits 1 if a goal
 is missed (0 with --report-only), 3 if it cannot run.
 """
 
