@@ -665,19 +665,10 @@ def _verify_at(
     rejected_as: str,
     timeout: float | None,
 ) -> TokenVerdict:
-    base = _origin(url)
-    try:
-        answer = _get(url, {"Authorization": BEARER_PREFIX + token}, timeout)
-    except _Unreachable as error:
-        return TokenVerdict(
-            TokenStatus.UNREACHABLE, f"cannot reach the Cloudflare API at {base}: {error}", kind
-        )
-    code = answer.status
-    trouble = _server_trouble(code, base)
-    envelope = _envelope(answer.body)
-    if trouble or envelope is None:
-        detail = trouble or _not_cloudflare(base, code)
-        return TokenVerdict(TokenStatus.UNREACHABLE, detail, kind, http_status=code)
+    got = _get_envelope(url, token, _origin(url), timeout)
+    if isinstance(got, _NoEnvelope):
+        return TokenVerdict(TokenStatus.UNREACHABLE, got.detail, kind, http_status=got.http_status)
+    code, envelope = got
     said = _cloudflare_said(code, envelope, (token,))
     result = envelope.get("result")
     if 200 <= code < 300 and envelope.get("success") is True and isinstance(result, dict):

@@ -285,6 +285,18 @@ def delete(profile: str, secret: Secret) -> bool:
     return removed
 
 
+def holder(profile: str, secret: Secret) -> str | None:
+    """The backend that holds this secret, else None; a plain-text store too, so that
+    remove can clean it up (its value is looked at only to see that there is one)."""
+    username = keyring_username(profile, secret)
+    found, backend = _call_keyring(
+        lambda k: k.get_password(KEYRING_SERVICE, username) is not None,
+        secret,
+        refuse_plaintext=False,
+    )
+    return secret_service.backend_name(backend) if found else None
+
+
 def current_backend() -> str:
     """The backend keyring resolves here, for status and doctor."""
     _, backend = _call_keyring(lambda k: None, Secret.CLOUDFLARE)

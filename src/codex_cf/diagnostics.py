@@ -140,6 +140,20 @@ def check_auth_mode(report: profile_rules.Report) -> list[Check]:
     return checks
 
 
+def check_tags(report: profile_rules.Report) -> list[Check]:
+    """An untagged profile says so, with the command that tags it. Not a fault: an older
+    codex-cf wrote none, and setup --no-metadata leaves the same file (neither is recorded)."""
+    facts = report.facts
+    if facts is None or facts.layout.metadata:
+        return []
+    message = (
+        "requests are not tagged (no cf-aig-metadata), so the gateway's logs and codex-cf "
+        "usage cannot group them by launch, project or host"
+    )
+    fix = profile_names.command_for(report.profile, "setup --metadata")
+    return [Check("profile.tags", Status.SKIP, message, fix)]
+
+
 def check_access_token(
     facts: profile_facts.ProfileFacts | None, now: float | None = None
 ) -> list[Check]:

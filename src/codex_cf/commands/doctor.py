@@ -42,6 +42,7 @@ def collect(profile: str, offline: bool, live: bool = False) -> Iterator[Check]:
     profile_checks, report = diagnostics.check_profile(profile)
     yield from profile_checks
     yield from diagnostics.check_auth_mode(report)
+    yield from diagnostics.check_tags(report)
     yield from diagnostics.check_access_token(report.facts)
     yield diagnostics.check_sandbox(profile, report.facts)
     # Without a usable profile: the usual layout's, as a first setup would write it.

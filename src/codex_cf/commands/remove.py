@@ -43,7 +43,7 @@ class Traces:
     profiles: list[str] = field(default_factory=list)
     profile_files: list[Path] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
-    keyring_items: list[tuple[str, Secret]] = field(default_factory=list)
+    keyring_items: list[tuple[str, Secret, str]] = field(default_factory=list)  # + backend
     cache_entries: list[str] = field(default_factory=list)
     completion_files: list[Path] = field(default_factory=list)
     foreign: list[Path] = field(default_factory=list)  # same name, not codex-cf's
@@ -62,11 +62,19 @@ class Traces:
         found = [f"profile {p} (moved to a timestamped backup)" for p in self.profile_files]
         found += [f"backup codex-cf kept of an earlier version: {p}" for p in self.backups]
         found += [
-            f"keyring item: {SECRET_LABEL[s]} of profile {name!r}" for name, s in self.keyring_items
+            f"keyring item: {SECRET_LABEL[s]} of profile {name!r}{_plaintext_note(backend)}"
+            for name, s, backend in self.keyring_items
         ]
         found += [f"completion script: {p}" for p in self.completion_files]
         found += [f"cache entry: {launch_cache.entry_path(n)}" for n in self.cache_entries]
         return found
+
+
+def _plaintext_note(backend: str) -> str:
+    """A plain-text store is refused for reading and storing; deleting from it is safe."""
+    if not credentials.is_plaintext(backend):
+        return ""
+    return f" (in {backend}, a plain-text store codex-cf refuses to use; deleting is safe)"
 
 
 def is_codex_cf_profile(path: Path) -> bool:
@@ -107,13 +115,13 @@ def find_traces(options: RemoveOptions) -> Traces:
         if not options.keep_token:
             for secret in Secret:
                 try:
-                    stored = credentials.get(name, secret)
+                    backend = credentials.holder(name, secret)
                 except KeyringUnavailable as error:
                     raise KeyringUnavailable(
                         error.message, f"{error.fix}; or keep the keyring items: --keep-token"
                     ) from None
-                if stored is not None:
-                    traces.keyring_items.append((name, secret))
+                if backend is not None:
+                    traces.keyring_items.append((name, secret, backend))
         if launch_cache.entry_path(launch_cache.profile_entry(name)).exists():
             traces.cache_entries.append(launch_cache.profile_entry(name))
     if options.all_profiles:
@@ -153,9 +161,12 @@ def _remove(traces: Traces) -> None:
                 "was done, the rest is untouched",
                 f"make {Path(error.filename or '.').parent} writable, then run the command again",
             ) from None
-    for name, secret in traces.keyring_items:
+    for name, secret, backend in traces.keyring_items:
         credentials.delete(name, secret)
-        terminal.say(f"Removed the {SECRET_LABEL[secret]} of profile {name!r} from the keyring")
+        where = f"the plain-text store {backend}" if credentials.is_plaintext(backend) else ""
+        terminal.say(
+            f"Removed the {SECRET_LABEL[secret]} of profile {name!r} from {where or 'the keyring'}"
+        )
     for entry in traces.cache_entries:
         launch_cache.discard(entry)
     if traces.cache_entries:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import sys
 
 import pytest
@@ -362,3 +363,29 @@ def test_fixes_name_the_profile(home, stand_in, capsys, monkeypatch) -> None:
     assert "--profile work" in str(checks["gateway.settings"]["fix"])
     assert "network" not in str(checks["gateway.settings"]["fix"])
     assert "token import --profile work" in str(checks["shell.rc_exports"]["fix"])
+
+
+def test_an_untagged_profile_is_told_how_to_tag_without_failing(set_up, home, capsys) -> None:
+    """A profile from before codex-cf tagged requests stays untagged until setup --metadata."""
+    status, checks = checks_of(capsys, offline=True)
+    assert status == 0
+    assert checks["profile.tags"]["status"] == "skip"
+    assert "not tagged" in str(checks["profile.tags"]["message"])
+    assert checks["profile.tags"]["fix"] == "codex-cf setup --metadata"
+    assert "    fix: codex-cf setup --metadata\n" in run_codex_cf("doctor", "--offline").stdout
+    profiles.write(home.profile(), profiles.TAGGED)
+    _, checks = checks_of(capsys, offline=True)
+    assert "profile.tags" not in checks
+
+
+def test_the_tagging_fix_names_the_profile_and_works(home, stand_in, capsys) -> None:
+    profiles.write(home.profile("work"))
+    credentials.store("work", Secret.CLOUDFLARE, fake_token())
+    _, checks = checks_of(capsys, profile="work", offline=True)
+    fix = str(checks["profile.tags"]["fix"])
+    assert fix == "codex-cf setup --metadata --profile work"
+    done = run_codex_cf(*shlex.split(fix)[1:], "--offline")
+    assert done.returncode == 0, done.stderr
+    _, checks = checks_of(capsys, profile="work", offline=True)
+    assert "profile.tags" not in checks
+    assert "requests tagged" in str(checks["profile.auth"]["message"])

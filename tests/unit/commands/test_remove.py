@@ -8,10 +8,10 @@ import time
 import pytest
 
 from codex_cf import credentials, launch_cache
-from codex_cf.constants import ExitStatus, Secret
+from codex_cf.constants import KEYRING_SERVICE, ExitStatus, Secret
 from helpers import profiles
 from helpers.process import run_codex_cf
-from helpers.tokens import fake_token
+from helpers.tokens import assert_absent, fake_token
 
 
 @pytest.fixture
@@ -133,4 +133,25 @@ def test_without_a_keyring_remove_names_keep_token(set_up, home) -> None:
     assert home.profile().exists()
     kept = run_codex_cf("remove", "--yes", "--keep-token", env=env)
     assert kept.returncode == 0, kept.stderr
+    assert not home.profile().exists()
+
+
+def test_remove_deletes_the_items_of_a_refused_plain_text_store(home, monkeypatch) -> None:
+    """codex-cf never reads a plain-text store, but deleting its copy is what remove is for."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    profiles.write(home.profile())
+    planted = fake_token("planted")
+    store = PlaintextKeyring()
+    store.set_password(KEYRING_SERVICE, "cloudflare-aig", planted)  # as keyrings.alt wrote it
+    refused = run_codex_cf("token", "print")
+    assert refused.returncode == ExitStatus.KEYRING_UNAVAILABLE
+    done = run_codex_cf("remove", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "plain-text" in done.stderr
+    assert "keyrings.alt.file.PlaintextKeyring" in done.stderr
+    assert "Removed the Cloudflare API token of profile 'cloudflare-aig'" in done.stderr
+    assert_absent(planted, done.stdout, done.stderr)
+    assert store.get_password(KEYRING_SERVICE, "cloudflare-aig") is None
     assert not home.profile().exists()
