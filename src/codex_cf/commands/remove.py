@@ -163,10 +163,12 @@ def _remove(traces: Traces) -> None:
             ) from None
     for name, secret, backend in traces.keyring_items:
         credentials.delete(name, secret)
-        where = f"the plain-text store {backend}" if credentials.is_plaintext(backend) else ""
-        terminal.say(
-            f"Removed the {SECRET_LABEL[secret]} of profile {name!r} from {where or 'the keyring'}"
+        where = (
+            f"the plain-text store {backend}"
+            if credentials.is_plaintext(backend)
+            else "the keyring"
         )
+        terminal.say(f"Removed the {SECRET_LABEL[secret]} of profile {name!r} from {where}")
     for entry in traces.cache_entries:
         launch_cache.discard(entry)
     if traces.cache_entries:
